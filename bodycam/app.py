@@ -1,0 +1,56 @@
+"""What every command needs: settings, the database, the store, the actor.
+
+Opened lazily so that ``config show`` works with no database at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from bodycam.audit import chain
+from bodycam.config import LoadedSettings, Settings, load_settings
+from bodycam.db.engine import Database
+from bodycam.db.schema import require_current
+from bodycam.store import ObjectStore, open_store
+
+
+class App:
+    def __init__(self, loaded: LoadedSettings) -> None:
+        self.loaded = loaded
+
+    @classmethod
+    def load(cls, config_path: str | Path | None = None, cli: Mapping[str, Any] | None = None) -> App:
+        return cls(load_settings(config_path, cli))
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+    @property
+    def actor(self) -> str:
+        return self.settings.effective_actor
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    @cached_property
+    def store(self) -> ObjectStore:
+        return open_store(self.settings)
+
+    def ready_db(self) -> Database:
+        """The database, refusing a missing or outdated schema."""
+        require_current(self.db)
+        return self.db
+
+    def audit(self, action: str, subject: str, details: dict[str, Any] | None = None) -> None:
+        """Record one event in its own transaction (for reads and one-off actions)."""
+        with self.db.write() as session:
+            chain.record(session, self.actor, action, subject, details)
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.dispose()

@@ -1,0 +1,5 @@
+"""The tamper-evident audit log."""
+
+from bodycam.audit.chain import record, verify
+
+__all__ = ["record", "verify"]

@@ -1,0 +1,75 @@
+"""The ``bodycam`` command: a thin click layer over the library.
+
+Errors are handled in one place (:func:`main`): a :class:`BodycamError` prints
+one line and exits with its own code; anything else is a bug, exit 70, with
+the traceback only under ``--debug``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from bodycam import __version__
+from bodycam.commands import admin
+from bodycam.errors import INTERNAL_ERROR_EXIT, BodycamError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="bodycam")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML settings file.")
+@click.option("--database-url", help="SQLAlchemy URL (overrides BODYCAM_DATABASE_URL).")
+@click.option("--store-url", help="file://DIR or s3://BUCKET (overrides BODYCAM_STORE_URL).")
+@click.option("--actor", help="Who is acting, for the audit log (default: the OS user).")
+@click.option("--tz", help="Zone for naive times and for display (default: UTC).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, database_url: str | None,
+        store_url: str | None, actor: str | None, tz: str | None, debug: bool) -> None:
+    """bodycam: body-worn-camera and interrogation footage, kept as evidence."""
+    from bodycam.app import App
+
+    overrides: dict[str, Any] = {
+        "database.url": database_url,
+        "store.url": store_url,
+        "actor": actor,
+        "tz": tz,
+    }
+    ctx.obj = {"debug": debug, "factory": lambda: App.load(config_path, overrides)}
+    ctx.call_on_close(lambda: ctx.obj.get("app") and ctx.obj["app"].close())
+
+
+for command in admin.COMMANDS:
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("BODYCAM_DEBUG"))
+    try:
+        cli.main(args=argv, prog_name="bodycam", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("bodycam: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BodycamError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"bodycam: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("bodycam: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so plainly
+        if debug:
+            traceback.print_exc()
+        click.echo(f"bodycam: internal error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
+        sys.exit(INTERNAL_ERROR_EXIT)
+    sys.exit(0)

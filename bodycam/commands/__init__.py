@@ -1,0 +1,24 @@
+"""Click commands, one module per area; each stays thin over the library."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from bodycam.app import App
+
+
+def get_app(ctx: click.Context) -> App:
+    """The App for this invocation, loaded once on first use."""
+    obj: dict[str, Any] = ctx.find_root().obj
+    if "app" not in obj:
+        obj["app"] = obj["factory"]()
+    app: App = obj["app"]
+    return app
+
+
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    help="Output for people (table) or scripts (json).",
+)

@@ -1,0 +1,362 @@
+"""Typed settings with layered sources and the origin of every value.
+
+Precedence: command-line options > ``BODYCAM_*`` environment variables > a TOML
+file > defaults. Unknown keys, wrong types and out-of-range values are refused
+with the file and line (or the variable) that carried them, as Frigate does.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from bodycam.errors import ConfigError, InvalidConfigValue, UnknownConfigKey
+
+FLOOR_DAYS = 180
+"""The legal minimum hold (art. 13 of the 2016 rule); settings may only raise it."""
+
+ENV_PREFIX = "BODYCAM_"
+ENV_NOT_SETTINGS = {"BODYCAM_CONFIG", "BODYCAM_DEBUG"}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: SecretStr | None = Field(default=None, description="SQLAlchemy URL")
+
+
+class StoreSettings(_Section):
+    url: str | None = Field(default=None, description="file://DIR or s3://BUCKET[/PREFIX]")
+    endpoint: str | None = Field(default=None, description="S3 endpoint, http(s)://host:port")
+    access_key: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    region: str = "us-east-1"
+    part_size_mb: int = Field(default=16, ge=5, le=1024, description="multipart part size")
+    parallel_parts: int = Field(default=3, ge=1, le=16)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+
+
+class SourceSettings(_Section):
+    name: str = Field(min_length=1)
+    path: Path
+    kind: Literal["dock", "interrogation"] = "dock"
+    pattern: str | None = Field(default=None, description="regex with groups device, officer, start")
+    tz: str | None = None
+    release: Literal["keep", "delete", "move"] | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        missing = {"device", "start"} - set(compiled.groupindex)
+        if missing:
+            raise ValueError(f"pattern lacks the named group(s) {', '.join(sorted(missing))}")
+        return value
+
+    @field_validator("tz")
+    @classmethod
+    def _tz_known(cls, value: str | None) -> str | None:
+        return None if value is None else _check_zone(value)
+
+
+class IngestSettings(_Section):
+    stable_seconds: float = Field(default=5.0, ge=0, le=3600)
+    upload_deadline_hours: float = Field(default=24.0, gt=0, le=24 * 365)
+    release: Literal["keep", "delete", "move"] = "keep"
+    move_to: Path | None = None
+    workers: int = Field(default=4, ge=1, le=64)
+    poll_seconds: float = Field(default=60.0, gt=0, le=86400)
+    sources: tuple[SourceSettings, ...] = ()
+
+
+class RetentionSettings(_Section):
+    floor_days: int = Field(default=FLOOR_DAYS, description="minimum hold after recording end")
+    grace_days: float = Field(default=30.0, ge=0, description="minimum hold after ingest")
+    evidence_after_close_days: int | None = Field(
+        default=None, ge=FLOOR_DAYS, description="hold after a case closes; unset = forever"
+    )
+
+    @field_validator("floor_days")
+    @classmethod
+    def _not_below_floor(cls, value: int) -> int:
+        if value < FLOOR_DAYS:
+            raise ValueError(f"must be at least {FLOOR_DAYS} days (the legal minimum hold)")
+        return value
+
+
+class Settings(_Section):
+    actor: str | None = Field(default=None, description="who is acting; default the OS user")
+    tz: str = Field(default="UTC", description="zone for naive times")
+    database: DatabaseSettings = DatabaseSettings()
+    store: StoreSettings = StoreSettings()
+    ingest: IngestSettings = IngestSettings()
+    retention: RetentionSettings = RetentionSettings()
+
+    @field_validator("tz")
+    @classmethod
+    def _tz_known(cls, value: str) -> str:
+        return _check_zone(value)
+
+    # -- derived values -------------------------------------------------------
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    @property
+    def effective_actor(self) -> str:
+        return self.actor or _os_user()
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url is not None:
+            return self.database.url.get_secret_value()
+        return f"sqlite:///{data_home() / 'bodycam.db'}"
+
+    @property
+    def store_url(self) -> str:
+        return self.store.url or f"file://{data_home() / 'objects'}"
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return f"uid:{os.getuid()}"
+
+
+def data_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "bodycam"
+
+
+def default_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "bodycam" / "bodycam.toml"
+
+
+# -- layered loading -----------------------------------------------------------
+@dataclass(frozen=True)
+class Origin:
+    """Where a value came from: 'default', 'file', 'env' or 'cli', with its place."""
+
+    kind: str
+    where: str = ""
+
+    def __str__(self) -> str:
+        return self.kind if not self.where else f"{self.kind} ({self.where})"
+
+
+@dataclass
+class LoadedSettings:
+    settings: Settings
+    origins: dict[str, Origin] = field(default_factory=dict)
+    config_file: Path | None = None
+
+    def show(self) -> list[tuple[str, str, str]]:
+        """(key, masked value, origin) for every leaf setting, for ``config show``."""
+        rows = []
+        for key, value in _leaves(self.settings.model_dump()):
+            shown = _mask(key, value)
+            origin = self.origins.get(key, Origin("default"))
+            rows.append((key, shown, str(origin)))
+        derived = [
+            ("database.url", _mask_url(self.settings.database_url)),
+            ("store.url", self.settings.store_url),
+            ("actor", self.settings.effective_actor),
+        ]
+        byname = {r[0]: i for i, r in enumerate(rows)}
+        for key, value in derived:
+            i = byname[key]
+            if rows[i][2] == "default":
+                rows[i] = (key, value, "default")
+        return rows
+
+
+def _leaves(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.extend(_leaves(value, dotted + "."))
+        else:
+            out.append((dotted, value))
+    return out
+
+
+SECRET_KEYS = {"store.access_key", "store.secret_key"}
+
+
+def _mask(key: str, value: Any) -> str:
+    if value is None:
+        return "(unset)"
+    if isinstance(value, SecretStr):
+        raw = value.get_secret_value()
+        return _mask_url(raw) if key == "database.url" else "********"
+    if key in SECRET_KEYS:
+        return "********"
+    if isinstance(value, tuple):
+        return f"{len(value)} item(s)"
+    return str(value)
+
+
+def _mask_url(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:****@", url)
+
+
+def _env_name(dotted: str) -> str:
+    return ENV_PREFIX + dotted.replace(".", "_").upper()
+
+
+def _scalar_keys(model: type[BaseModel], prefix: str = "") -> dict[str, str]:
+    """Dotted key -> env variable name, for every scalar setting."""
+    out: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        ann = info.annotation
+        dotted = f"{prefix}{name}"
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out.update(_scalar_keys(ann, dotted + "."))
+        elif name != "sources":
+            out[dotted] = _env_name(dotted)
+    return out
+
+
+def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = tree
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def load_settings(
+    config_path: str | Path | None = None,
+    cli: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> LoadedSettings:
+    """Merge defaults, the TOML file, the environment and CLI options; validate."""
+    env = os.environ if environ is None else environ
+    tree: dict[str, Any] = {}
+    origins: dict[str, Origin] = {}
+
+    explicit = config_path or env.get("BODYCAM_CONFIG")
+    path = Path(explicit) if explicit else default_config_path()
+    text = ""
+    if explicit or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"{path}: configuration file not found")
+        try:
+            text = path.read_text(encoding="utf-8")
+            tree = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read: {exc}") from None
+        lines = _toml_key_lines(text)
+        for dotted, _ in _leaves(tree):
+            origins[dotted] = Origin("file", f"{path}:{lines.get(dotted, '?')}")
+    loaded_path = path if text or explicit else None
+
+    known = _scalar_keys(Settings)
+    by_env = {v: k for k, v in known.items()}
+    for name in sorted(env):
+        if not name.startswith(ENV_PREFIX) or name in ENV_NOT_SETTINGS:
+            continue
+        file_ref = name.endswith("_FILE") and name[: -len("_FILE")] in by_env
+        base = name[: -len("_FILE")] if file_ref else name
+        if base not in by_env:
+            raise UnknownConfigKey(f"environment variable {name}: unknown setting")
+        dotted = by_env[base]
+        value: str = env[name]
+        if file_ref:
+            try:
+                value = Path(value).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"environment variable {name}: cannot read {value}: {exc}") from None
+        _set_dotted(tree, dotted, value)
+        origins[dotted] = Origin("env", name)
+
+    for dotted, value in (cli or {}).items():
+        if value is None:
+            continue
+        _set_dotted(tree, dotted, value)
+        origins[dotted] = Origin("cli", "--" + dotted.split(".")[-1].replace("_", "-"))
+
+    try:
+        settings = Settings.model_validate(tree)
+    except ValidationError as exc:
+        raise _explain(exc, origins, path, text) from None
+    return LoadedSettings(settings, origins, loaded_path)
+
+
+def _explain(exc: ValidationError, origins: dict[str, Origin], path: Path, text: str) -> ConfigError:
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    dotted = ".".join(loc)
+    origin = origins.get(dotted)
+    if origin is None:  # an unknown key inside the file: find its line ourselves
+        line = _toml_key_lines(text).get(dotted) if text else None
+        origin = Origin("file", f"{path}:{line if line else '?'}")
+    where = origin.where if origin.kind == "file" else f"{origin} "
+    if origin.kind == "env":
+        where = f"environment variable {origin.where}"
+    elif origin.kind == "cli":
+        where = f"option {origin.where}"
+    if err["type"] == "extra_forbidden":
+        return UnknownConfigKey(f"{where}: unknown key '{dotted}'")
+    msg = err["msg"].removeprefix("Value error, ")
+    return InvalidConfigValue(f"{where}: key '{dotted}': {msg}")
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
+
+
+def _toml_key_lines(text: str) -> dict[str, int]:
+    """Map dotted keys (array tables indexed) to their line, for error messages.
+
+    tomllib gives no positions; this small scanner covers the plain layouts
+    a settings file uses (tables, arrays of tables, ``key = value`` lines).
+    """
+    lines: dict[str, int] = {}
+    section = ""
+    counts: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(raw)
+        if header:
+            name = header.group(2).replace('"', "").replace("'", "").strip()
+            if header.group(1) == "[[":
+                counts[name] = counts.get(name, -1) + 1
+                section = f"{name}.{counts[name]}"
+            else:
+                section = name
+            lines.setdefault(section, number)
+            continue
+        key = _KEY.match(raw)
+        if key:
+            dotted = f"{section}.{key.group(1)}" if section else key.group(1)
+            lines.setdefault(dotted, number)
+    return lines

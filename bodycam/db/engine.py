@@ -1,0 +1,120 @@
+"""Engine set-up that behaves alike on SQLite and PostgreSQL.
+
+SQLite: WAL, foreign keys, a generous busy timeout and ``BEGIN IMMEDIATE`` for
+write transactions, so that two processes appending to the audit chain queue up
+instead of forking it. PostgreSQL: psycopg 3 with pre-ping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session
+
+from bodycam.errors import ConfigError, DatabaseUnreachable
+
+_IMMEDIATE = "bodycam_immediate"
+
+
+def _masked(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:****@", url)
+
+
+class Database:
+    """One engine and two kinds of session: read (deferred) and write (serialised)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ConfigError(f"database.url: not a database URL: {_masked(url)}") from None
+        self.dialect = parsed.get_backend_name()
+        kwargs: dict[str, Any] = {}
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 60}
+        elif self.dialect == "postgresql":
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            kwargs["pool_pre_ping"] = True
+            kwargs["connect_args"] = {"connect_timeout": 10}
+        else:
+            raise ConfigError(f"database.url: unsupported database {self.dialect!r} (sqlite or postgresql)")
+        try:
+            self.engine: Engine = create_engine(parsed, **kwargs)
+        except Exception as exc:  # a missing driver, a malformed option
+            raise ConfigError(f"database.url: {exc}") from None
+        if self.dialect == "sqlite":
+            _sqlite_setup(self.engine)
+
+    # -- sessions ---------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._guard(), Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction that commits on success and holds the write lock early."""
+        bind = self.engine.execution_options(**{_IMMEDIATE: True})
+        with self._guard(), Session(bind, expire_on_commit=False) as session, session.begin():
+            if self.dialect == "postgresql":
+                session.execute(text("SET LOCAL lock_timeout = '60s'"))
+            yield session
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            if _is_connect_failure(exc):
+                raise DatabaseUnreachable(self._unreachable(exc)) from None
+            raise
+
+    def _unreachable(self, exc: BaseException) -> str:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        return f"cannot reach database {_masked(self.url)}: {reason}"
+
+    def ping(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("select 1"))
+        except OperationalError as exc:
+            raise DatabaseUnreachable(self._unreachable(exc)) from None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _is_connect_failure(exc: OperationalError) -> bool:
+    msg = str(exc.orig).lower()
+    return exc.connection_invalidated or any(
+        s in msg
+        for s in ("connection refused", "could not connect", "unable to open database", "timeout expired", "connection failed")
+    )
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

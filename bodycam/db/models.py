@@ -1,0 +1,266 @@
+"""Typed models of the domain (see shared docs/domain.md).
+
+Every time is an aware UTC datetime. Interrogation sessions are events with the
+scenario ``interrogation`` plus a row naming their room recorder and manifest,
+so the coverage engine treats both alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bodycam.db.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SCENARIOS = (
+    "dispatch",
+    "stop_and_check",
+    "on_scene_penalty",
+    "search_and_seizure",
+    "administrative_enforcement",
+    "major_incident",
+    "interrogation",
+)
+DEVICE_KINDS = ("body_camera", "interrogation_recorder")
+CLIP_KINDS = ("dock", "interrogation")
+TIME_SOURCES = ("sidecar", "filename", "container", "mtime")
+INGEST_STATES = ("claimed", "stored", "indexed", "released", "failed")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Officer(Base):
+    __tablename__ = "officers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    badge: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    unit: Mapped[Unit | None] = relationship()
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), default="body_camera")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    room: Mapped[str | None] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(String(500), default="")
+
+
+class DeviceAssignment(Base):
+    """Which officer carried which device from when to when (open-ended allowed)."""
+
+    __tablename__ = "device_assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        UniqueConstraint("device_id", "start"),
+        Index("ix_device_assignments_device_time", "device_id", "start"),
+    )
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(128), unique=True)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Event(Base):
+    """A situation that had to be recorded, or an interrogation session."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    scenario: Mapped[str] = mapped_column(String(40), index=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    end: Mapped[datetime] = mapped_column(UTCDateTime())
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    location: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[str] = mapped_column(String(32), default="import")
+
+
+class EventOfficer(Base):
+    __tablename__ = "event_officers"
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), primary_key=True, index=True)
+
+
+class InterrogationSession(Base):
+    """The recorder manifest behind an interrogation event."""
+
+    __tablename__ = "interrogation_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
+    session_id: Mapped[str] = mapped_column(String(128), unique=True)
+    room_device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Clip(Base):
+    """One stored, hashed object version and what is known of its recording."""
+
+    __tablename__ = "clips"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    store_key: Mapped[str] = mapped_column(String(1024))
+    store_version: Mapped[str] = mapped_column(String(256), default="")
+    etag: Mapped[str] = mapped_column(String(128), default="")
+    kind: Mapped[str] = mapped_column(String(16), default="dock")
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    device_serial: Mapped[str] = mapped_column(String(128), default="")
+    officer_badge: Mapped[str] = mapped_column(String(64), default="")
+    recorded_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recorded_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    time_source: Mapped[str] = mapped_column(String(16), default="mtime")
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    media: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    discontinuities: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    probe_error: Mapped[str | None] = mapped_column(Text)
+    source_name: Mapped[str] = mapped_column(String(1024), default="")
+    source_path: Mapped[str] = mapped_column(String(4096), default="")
+    source_host: Mapped[str] = mapped_column(String(255), default="")
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("interrogation_sessions.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retain_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    disposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disposed_reason: Mapped[str | None] = mapped_column(Text)
+    flags: Mapped[list[ClipFlag]] = relationship(back_populates="clip", cascade="all")
+    __table_args__ = (
+        Index("ix_clips_officer_start", "officer_id", "recorded_start"),
+        Index("ix_clips_device_start", "device_id", "recorded_start"),
+        Index("ix_clips_start", "recorded_start"),
+        Index("ix_clips_session", "session_id"),
+    )
+
+
+class ClipFlag(Base):
+    """A review flag on a clip: corrupt, late_upload, officer_conflict, obstruction..."""
+
+    __tablename__ = "clip_flags"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"))
+    flag: Mapped[str] = mapped_column(String(40), index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    clip: Mapped[Clip] = relationship(back_populates="flags")
+    __table_args__ = (UniqueConstraint("clip_id", "flag"),)
+
+
+class ClipSighting(Base):
+    """Every time a source file was seen whose bytes were already stored."""
+
+    __tablename__ = "clip_sightings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"), index=True)
+    source_path: Mapped[str] = mapped_column(String(4096))
+    source_host: Mapped[str] = mapped_column(String(255), default="")
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CaseClip(Base):
+    """A clip linked to a case (evidence); unlinking keeps the row for history."""
+
+    __tablename__ = "case_clips"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"), index=True)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    linked_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    unlinked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unlinked_by: Mapped[str | None] = mapped_column(String(200))
+    unlink_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Hold(Base):
+    """An explicit legal hold on a clip or a whole case."""
+
+    __tablename__ = "holds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clip_id: Mapped[int | None] = mapped_column(ForeignKey("clips.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by: Mapped[str] = mapped_column(String(200))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    released_by: Mapped[str | None] = mapped_column(String(200))
+    release_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class IngestItem(Base):
+    """Per-source-file state machine; the unique key makes a claim exclusive."""
+
+    __tablename__ = "ingest_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(64), unique=True)
+    host: Mapped[str] = mapped_column(String(255))
+    source_path: Mapped[str] = mapped_column(String(4096))
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    claimed_by: Mapped[str] = mapped_column(String(255), default="")
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    store_key: Mapped[str | None] = mapped_column(String(1024))
+    store_version: Mapped[str | None] = mapped_column(String(256))
+    clip_id: Mapped[int | None] = mapped_column(ForeignKey("clips.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained record of every access and change."""
+
+    __tablename__ = "audit_events"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(512), index=True)
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

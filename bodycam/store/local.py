@@ -1,0 +1,211 @@
+"""A local write-once folder: the embedded default.
+
+Each version is a read-only data file with a JSON lock record beside it:
+``objects/<key>/<version>.data`` and ``<version>.lock.json``. Bytes are written
+to a temporary name, fsynced and renamed, so a crash leaves either a whole
+version or none. What a folder cannot promise: anyone with root (or the folder's
+owner) can still delete or chmod the files; only S3 Object Lock in COMPLIANCE
+mode stops an administrator. The audit chain and ``check`` detect such loss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat as stat_mod
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+from bodycam.errors import (
+    ConfigError,
+    IntegrityError,
+    ObjectNotFound,
+    RetentionViolation,
+    StoreError,
+)
+from bodycam.store.base import ObjectInfo, ObjectStore, Progress, PutResult, Readable
+from bodycam.timeutil import utcnow
+
+CHUNK = 1 << 20
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalStore(ObjectStore):
+    def __init__(self, root: str | Path) -> None:
+        if not str(root):
+            raise ConfigError("store.url: file:// needs a folder, e.g. file:///srv/bodycam/objects")
+        self.root = Path(root).expanduser().absolute()
+        self.url = f"file://{self.root}"
+        self._objects = self.root / "objects"
+        self._tmp = self.root / "tmp"
+
+    # -- set-up -------------------------------------------------------------
+    def ensure(self) -> None:
+        try:
+            self._objects.mkdir(parents=True, exist_ok=True)
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            (self.root / "BODYCAM-STORE").write_text(
+                "bodycam write-once object store: do not edit or delete files here.\n"
+            )
+        except OSError as exc:
+            raise StoreError(f"{self.root}: cannot create the object folder: {exc.strerror}") from None
+        self.check()
+
+    def check(self) -> None:
+        if not self._objects.is_dir():
+            raise StoreError(f"{self.root}: no object store here: run `bodycam init`")
+        if not os.access(self._tmp, os.W_OK):
+            raise StoreError(f"{self._tmp}: not writable")
+
+    # -- paths ----------------------------------------------------------------
+    def _dir(self, key: str) -> Path:
+        parts = [p for p in key.split("/") if p]
+        if not parts or any(p in (".", "..") for p in parts):
+            raise StoreError(f"invalid object key {key!r}")
+        return self._objects.joinpath(*parts)
+
+    def _paths(self, key: str, version: str) -> tuple[Path, Path]:
+        if not version or "/" in version or version.startswith("."):
+            raise ObjectNotFound(f"{key}: invalid version {version!r}")
+        base = self._dir(key)
+        return base / f"{version}.data", base / f"{version}.lock.json"
+
+    def _read_lock(self, key: str, version: str) -> dict[str, Any]:
+        data, lock = self._paths(key, version)
+        if not data.exists() or not lock.exists():
+            raise ObjectNotFound(f"{key} version {version}: not in {self.url}")
+        return cast(dict[str, Any], json.loads(lock.read_text()))
+
+    def _write_lock(self, key: str, version: str, record: dict[str, Any]) -> None:
+        _, lock = self._paths(key, version)
+        tmp = self._tmp / f"{uuid.uuid4().hex}.lock"
+        with open(tmp, "w") as fh:
+            json.dump(record, fh, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, lock)
+        _fsync_dir(lock.parent)
+
+    # -- operations -----------------------------------------------------------
+    def put(
+        self,
+        key: str,
+        stream: Readable,
+        *,
+        retain_until: datetime,
+        legal_hold: bool = False,
+        sha256: str | None = None,
+        metadata: dict[str, str] | None = None,
+        progress: Progress | None = None,
+    ) -> PutResult:
+        self.check()
+        target = self._dir(key)
+        version = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+        tmp = self._tmp / f"{version}.partial"
+        digest, md5, size = hashlib.sha256(), hashlib.md5(), 0
+        try:
+            with open(tmp, "xb") as out:
+                while chunk := stream.read(CHUNK):
+                    digest.update(chunk)
+                    md5.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                    if progress:
+                        progress(len(chunk))
+                out.flush()
+                os.fsync(out.fileno())
+            got = digest.hexdigest()
+            if sha256 is not None and got != sha256:
+                raise IntegrityError(f"{key}: streamed SHA-256 {got} != expected {sha256}; nothing stored")
+            os.chmod(tmp, stat_mod.S_IRUSR | stat_mod.S_IRGRP)
+            target.mkdir(parents=True, exist_ok=True)
+            record = {
+                "key": key,
+                "version": version,
+                "size": size,
+                "sha256": got,
+                "etag": md5.hexdigest(),
+                "mode": "COMPLIANCE",
+                "retain_until": retain_until.isoformat(),
+                "legal_hold": legal_hold,
+                "metadata": metadata or {},
+                "created": utcnow().isoformat(),
+            }
+            self._write_lock(key, version, record)
+            os.rename(tmp, target / f"{version}.data")
+            _fsync_dir(target)
+        except OSError as exc:
+            raise StoreError(f"{self.url}: writing {key}: {exc.strerror or exc}") from None
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return PutResult(key, version, md5.hexdigest(), got, size)
+
+    def open(self, key: str, version: str) -> AbstractContextManager[BinaryIO]:
+        self._read_lock(key, version)
+        data, _ = self._paths(key, version)
+        return open(data, "rb")
+
+    def stat(self, key: str, version: str) -> ObjectInfo:
+        rec = self._read_lock(key, version)
+        data, _ = self._paths(key, version)
+        return ObjectInfo(
+            key=key,
+            version=version,
+            size=data.stat().st_size,
+            etag=rec["etag"],
+            sha256=rec["sha256"],
+            retain_until=datetime.fromisoformat(rec["retain_until"]),
+            legal_hold=bool(rec["legal_hold"]),
+            mode=rec["mode"],
+        )
+
+    def extend_retention(self, key: str, version: str, until: datetime) -> None:
+        rec = self._read_lock(key, version)
+        current = datetime.fromisoformat(rec["retain_until"])
+        if until < current:
+            raise RetentionViolation(
+                f"{key} version {version}: retention ends {current.isoformat()}; "
+                f"refusing to shorten it to {until.isoformat()}"
+            )
+        rec["retain_until"] = until.isoformat()
+        self._write_lock(key, version, rec)
+
+    def set_legal_hold(self, key: str, version: str, on: bool) -> None:
+        rec = self._read_lock(key, version)
+        rec["legal_hold"] = on
+        self._write_lock(key, version, rec)
+
+    def delete(self, key: str, version: str) -> None:
+        info = self.stat(key, version)
+        now = utcnow()
+        if info.legal_hold:
+            raise RetentionViolation(f"{key} version {version}: under legal hold; not deleted")
+        if info.retain_until is not None and info.retain_until > now:
+            raise RetentionViolation(
+                f"{key} version {version}: locked until {info.retain_until.isoformat()}; not deleted"
+            )
+        data, lock = self._paths(key, version)
+        os.chmod(data, stat_mod.S_IRUSR | stat_mod.S_IWUSR)
+        data.unlink()
+        lock.unlink()
+        _fsync_dir(data.parent)
+
+    def list(self, prefix: str = "") -> Iterator[tuple[str, str, int]]:
+        for data in sorted(self._objects.rglob("*.data")):
+            key = data.parent.relative_to(self._objects).as_posix()
+            if key.startswith(prefix) and data.with_name(data.stem + ".lock.json").exists():
+                yield key, data.stem, data.stat().st_size

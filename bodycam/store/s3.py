@@ -1,0 +1,374 @@
+"""S3 with Object Lock (MinIO, Ceph RGW): objects under COMPLIANCE retention.
+
+We drive the multipart calls ourselves so that every request carries a
+``Content-MD5`` the server verifies, memory stays bounded (``parallel_parts``
+buffers of ``part_size``), and the SHA-256 of the whole stream is computed in
+the same single read. RGW ignores ``x-amz-checksum-sha256``, so the SHA-256
+lives in object metadata (when known before the upload starts) and in our
+index, and we verify it ourselves. RGW's retention dates (nine fractional
+digits) break ``Minio.get_object_retention``: we read them from HEAD headers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from typing import Any, BinaryIO, TypeVar, cast
+from urllib.parse import urlsplit
+
+import urllib3
+from minio import Minio
+from minio.commonconfig import COMPLIANCE
+from minio.datatypes import Part
+from minio.error import InvalidResponseError, MinioException, S3Error
+from minio.helpers import genheaders
+from minio.retention import Retention
+
+from bodycam.config import StoreSettings
+from bodycam.errors import (
+    BodycamError,
+    BucketWithoutObjectLock,
+    ConfigError,
+    IntegrityError,
+    ObjectNotFound,
+    RetentionViolation,
+    StoreAuthFailed,
+    StoreError,
+    StoreUnreachable,
+)
+from bodycam.store.base import ObjectInfo, ObjectStore, Progress, PutResult, Readable, read_full
+
+T = TypeVar("T")
+SHA_META = "bodycam-sha256"
+AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"}
+MISSING_CODES = {"NoSuchKey", "NoSuchVersion", "ResourceNotFound", "NoSuchObject"}
+
+
+def parse_s3_time(value: str) -> datetime:
+    """ISO 8601 with any number of fractional digits (RGW sends nine)."""
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$", value.strip())
+    if not m:
+        raise StoreError(f"unreadable date from the store: {value!r}")
+    frac = (m.group(2) or "0")[:6].ljust(6, "0")
+    zone = m.group(3) or "Z"
+    zone = "+00:00" if zone == "Z" else zone
+    return datetime.fromisoformat(f"{m.group(1)}.{frac}{zone}").astimezone(UTC)
+
+
+def _b64md5(data: bytes) -> tuple[str, str]:
+    digest = hashlib.md5(data).digest()
+    return base64.b64encode(digest).decode(), digest.hex()
+
+
+class S3Store(ObjectStore):
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str,
+        client: Minio,
+        endpoint: str,
+        part_size: int,
+        parallel_parts: int,
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self.client = client
+        self.endpoint = endpoint
+        self.part_size = part_size
+        self.parallel_parts = parallel_parts
+        self.url = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
+
+    @classmethod
+    def from_settings(cls, url: str, cfg: StoreSettings) -> S3Store:
+        rest = url.removeprefix("s3://")
+        bucket, _, prefix = rest.partition("/")
+        if not bucket:
+            raise ConfigError("store.url: s3:// needs a bucket, e.g. s3://evidence")
+        if not cfg.endpoint:
+            raise ConfigError("store.endpoint: required for an s3:// store (e.g. https://minio:9000)")
+        parts = urlsplit(cfg.endpoint)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"store.endpoint: {cfg.endpoint!r} is not http(s)://host[:port]")
+        if cfg.access_key is None or cfg.secret_key is None:
+            raise ConfigError("store.access_key and store.secret_key: required for an s3:// store")
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=min(5.0, cfg.timeout_seconds), read=cfg.timeout_seconds),
+            maxsize=cfg.parallel_parts + 4,
+            retries=urllib3.Retry(
+                total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+            ),
+        )
+        client = Minio(
+            parts.netloc,
+            access_key=cfg.access_key.get_secret_value(),
+            secret_key=cfg.secret_key.get_secret_value(),
+            region=cfg.region,
+            secure=parts.scheme == "https",
+            http_client=http,
+        )
+        prefix = prefix.strip("/")
+        return cls(bucket, prefix + "/" if prefix else "", client, cfg.endpoint,
+                   cfg.part_size_mb * 1024 * 1024, cfg.parallel_parts)
+
+    # -- error translation ------------------------------------------------------
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except BodycamError:
+            raise
+        except S3Error as exc:
+            raise self._translate(what, exc) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            reason = str(getattr(exc, "reason", None) or exc)
+            raise StoreUnreachable(f"cannot reach S3 endpoint {self.endpoint}: {reason}") from None
+        except (InvalidResponseError, MinioException) as exc:
+            raise StoreError(f"{self.url}: {what}: {exc}") from None
+
+    def _translate(self, what: str, exc: S3Error) -> BodycamError:
+        code = exc.code or ""
+        if code in AUTH_CODES:
+            return StoreAuthFailed(f"S3 endpoint {self.endpoint} refused the credentials ({code})")
+        if code in MISSING_CODES:
+            return ObjectNotFound(f"{self.url}: {what}: not found ({code})")
+        if code == "NoSuchBucket":
+            return StoreError(f"bucket {self.bucket} does not exist: run `bodycam init`")
+        return StoreError(f"{self.url}: {what}: {code or 'error'}: {exc.message}")
+
+    # -- set-up -----------------------------------------------------------------
+    def ensure(self) -> None:
+        if not self._call("bucket_exists", lambda: self.client.bucket_exists(self.bucket)):
+            self._call("make_bucket", lambda: self.client.make_bucket(self.bucket, object_lock=True))
+        self.check()
+
+    def check(self) -> None:
+        def lock_config() -> Any:
+            return self.client.get_object_lock_config(self.bucket)
+
+        try:
+            self._call("object lock configuration", lock_config)
+        except StoreError as exc:
+            if "ObjectLockConfigurationNotFound" in str(exc) or "InvalidRequest" in str(exc):
+                raise BucketWithoutObjectLock(
+                    f"bucket {self.bucket} at {self.endpoint} has no Object Lock; "
+                    "evidence needs a bucket created with object lock enabled"
+                ) from None
+            raise
+
+    # -- writing ------------------------------------------------------------------
+    def put(
+        self,
+        key: str,
+        stream: Readable,
+        *,
+        retain_until: datetime,
+        legal_hold: bool = False,
+        sha256: str | None = None,
+        metadata: dict[str, str] | None = None,
+        progress: Progress | None = None,
+    ) -> PutResult:
+        name = self.prefix + key
+        meta = dict(metadata or {})
+        first = read_full(stream, self.part_size)
+        digest = hashlib.sha256(first)
+        if progress:
+            progress(len(first))
+        if len(first) < self.part_size:  # one request: we know the SHA-256 before sending
+            got = digest.hexdigest()
+            self._expect(key, got, sha256)
+            meta[SHA_META] = got
+            headers = self._headers(meta, retain_until, legal_hold)
+            b64, hexmd5 = _b64md5(first)
+            headers["Content-MD5"] = b64
+            result = self._call(
+                f"put {key}",
+                lambda: self.client._put_object(self.bucket, name, first, headers),
+            )
+            etag = result.etag or hexmd5
+            if etag != hexmd5:
+                raise IntegrityError(f"{key}: store ETag {etag} != MD5 {hexmd5} of the bytes sent")
+            return PutResult(key, result.version_id or "", etag, got, len(first))
+        if sha256 is not None:
+            meta[SHA_META] = sha256
+        return self._multipart(key, name, first, digest, stream, meta, retain_until,
+                               legal_hold, sha256, progress)
+
+    def _headers(self, meta: dict[str, str], retain_until: datetime, legal_hold: bool) -> dict[str, Any]:
+        headers: dict[str, Any] = genheaders(
+            meta, None, None, Retention(COMPLIANCE, retain_until.astimezone(UTC)), legal_hold
+        )
+        headers["Content-Type"] = "application/octet-stream"
+        return headers
+
+    @staticmethod
+    def _expect(key: str, got: str, expected: str | None) -> None:
+        if expected is not None and got != expected:
+            raise IntegrityError(f"{key}: streamed SHA-256 {got} != expected {expected}; nothing stored")
+
+    def _multipart(
+        self,
+        key: str,
+        name: str,
+        first: bytes,
+        digest: Any,
+        stream: Readable,
+        meta: dict[str, str],
+        retain_until: datetime,
+        legal_hold: bool,
+        sha256: str | None,
+        progress: Progress | None,
+    ) -> PutResult:
+        headers = self._headers(meta, retain_until, legal_hold)
+        upload_id: str = self._call(
+            f"start upload of {key}",
+            lambda: self.client._create_multipart_upload(self.bucket, name, headers),
+        )
+        md5s: dict[int, bytes] = {}
+        parts: list[Part] = []
+        size = 0
+
+        def send(number: int, data: bytes) -> Part:
+            b64, hexmd5 = _b64md5(data)
+            md5s[number] = bytes.fromhex(hexmd5)
+            etag = self._call(
+                f"upload part {number} of {key}",
+                lambda: self.client._upload_part(
+                    self.bucket, name, data, {"Content-MD5": b64}, upload_id, number
+                ),
+            )
+            if etag and etag.strip('"') != hexmd5:
+                raise IntegrityError(f"{key}: part {number} ETag {etag} != MD5 {hexmd5}")
+            return Part(number, hexmd5)
+
+        try:
+            with ThreadPoolExecutor(self.parallel_parts) as pool:
+                inflight: list[Future[Part]] = []
+                number, data = 1, first
+                while data:
+                    size += len(data)
+                    inflight.append(pool.submit(send, number, data))
+                    if len(inflight) >= self.parallel_parts:
+                        parts.append(inflight.pop(0).result())
+                    data = read_full(stream, self.part_size)
+                    if data:
+                        digest.update(data)
+                        if progress:
+                            progress(len(data))
+                    number += 1
+                parts.extend(f.result() for f in inflight)
+            got = digest.hexdigest()
+            self._expect(key, got, sha256)
+            result = self._call(
+                f"complete upload of {key}",
+                lambda: self.client._complete_multipart_upload(self.bucket, name, upload_id, parts),
+            )
+        except BaseException:
+            try:
+                self.client._abort_multipart_upload(self.bucket, name, upload_id)
+            except Exception:  # the original failure is what matters
+                pass
+            raise
+        expected_etag = hashlib.md5(b"".join(md5s[p.part_number] for p in parts)).hexdigest()
+        expected_etag += f"-{len(parts)}"
+        version = result.version_id or ""
+        info = self.stat(key, version)  # the multipart result's ETag is empty on RGW
+        if info.etag != expected_etag or info.size != size:
+            raise IntegrityError(
+                f"{key}: stored ETag/size {info.etag}/{info.size} != sent {expected_etag}/{size}"
+            )
+        return PutResult(key, version, info.etag, got, size)
+
+    # -- reading ------------------------------------------------------------------
+    def open(self, key: str, version: str) -> AbstractContextManager[BinaryIO]:
+        @contextmanager
+        def opened() -> Iterator[BinaryIO]:
+            resp = self._call(
+                f"get {key}",
+                lambda: self.client.get_object(self.bucket, self.prefix + key, version_id=version or None),
+            )
+            try:
+                yield cast(BinaryIO, resp)
+            finally:
+                resp.close()
+                resp.release_conn()
+
+        return opened()
+
+    def stat(self, key: str, version: str) -> ObjectInfo:
+        obj = self._call(
+            f"stat {key}",
+            lambda: self.client.stat_object(self.bucket, self.prefix + key, version_id=version or None),
+        )
+        headers = {k.lower(): v for k, v in (obj.metadata or {}).items()}
+        until = headers.get("x-amz-object-lock-retain-until-date")
+        return ObjectInfo(
+            key=key,
+            version=obj.version_id or version,
+            size=int(obj.size or 0),
+            etag=(obj.etag or "").strip('"'),
+            sha256=headers.get(f"x-amz-meta-{SHA_META}"),
+            retain_until=parse_s3_time(until) if until else None,
+            legal_hold=headers.get("x-amz-object-lock-legal-hold", "").upper() == "ON",
+            mode=headers.get("x-amz-object-lock-mode"),
+        )
+
+    # -- locks ----------------------------------------------------------------------
+    def extend_retention(self, key: str, version: str, until: datetime) -> None:
+        current = self.stat(key, version).retain_until
+        if current is not None and until < current:
+            raise RetentionViolation(
+                f"{key} version {version}: retention ends {current.isoformat()}; "
+                f"refusing to shorten it to {until.isoformat()}"
+            )
+        self._call(
+            f"extend retention of {key}",
+            lambda: self.client.set_object_retention(
+                self.bucket, self.prefix + key, Retention(COMPLIANCE, until.astimezone(UTC)),
+                version_id=version,
+            ),
+        )
+
+    def set_legal_hold(self, key: str, version: str, on: bool) -> None:
+        method = self.client.enable_object_legal_hold if on else self.client.disable_object_legal_hold
+        self._call(
+            f"legal hold on {key}",
+            lambda: method(self.bucket, self.prefix + key, version_id=version),
+        )
+
+    def delete(self, key: str, version: str) -> None:
+        from bodycam.timeutil import utcnow
+
+        info = self.stat(key, version)
+        if info.legal_hold:
+            raise RetentionViolation(f"{key} version {version}: under legal hold; not deleted")
+        if info.retain_until is not None and info.retain_until > utcnow():
+            raise RetentionViolation(
+                f"{key} version {version}: locked until {info.retain_until.isoformat()}; not deleted"
+            )
+        try:
+            self._call(
+                f"delete {key}",
+                lambda: self.client.remove_object(self.bucket, self.prefix + key, version_id=version),
+            )
+        except StoreError as exc:
+            if "AccessDenied" in str(exc):
+                raise RetentionViolation(f"{key} version {version}: the store refused the delete") from None
+            raise
+
+    def list(self, prefix: str = "") -> Iterator[tuple[str, str, int]]:
+        objects = self._call(
+            "list",
+            lambda: list(
+                self.client.list_objects(
+                    self.bucket, prefix=self.prefix + prefix, recursive=True, include_version=True
+                )
+            ),
+        )
+        for obj in objects:
+            if obj.is_delete_marker:
+                continue
+            yield obj.object_name[len(self.prefix):], obj.version_id or "", int(obj.size or 0)
