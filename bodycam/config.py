@@ -133,6 +133,14 @@ class Settings(_Section):
         return self.store.url or f"file://{data_home() / 'objects'}"
 
 
+def _fill_defaults(tree: dict[str, Any], env: Mapping[str, str]) -> None:
+    """Defaults that depend on the environment (XDG folders, the OS user)."""
+    home = data_home(env)
+    tree.setdefault("database", {}).setdefault("url", f"sqlite:///{home / 'bodycam.db'}")
+    tree.setdefault("store", {}).setdefault("url", f"file://{home / 'objects'}")
+    tree.setdefault("actor", _os_user())
+
+
 def _check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -148,13 +156,15 @@ def _os_user() -> str:
         return f"uid:{os.getuid()}"
 
 
-def data_home() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+def data_home(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "bodycam"
 
 
-def default_config_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "bodycam" / "bodycam.toml"
 
 
@@ -183,16 +193,6 @@ class LoadedSettings:
             shown = _mask(key, value)
             origin = self.origins.get(key, Origin("default"))
             rows.append((key, shown, str(origin)))
-        derived = [
-            ("database.url", _mask_url(self.settings.database_url)),
-            ("store.url", self.settings.store_url),
-            ("actor", self.settings.effective_actor),
-        ]
-        byname = {r[0]: i for i, r in enumerate(rows)}
-        for key, value in derived:
-            i = byname[key]
-            if rows[i][2] == "default":
-                rows[i] = (key, value, "default")
         return rows
 
 
@@ -263,7 +263,7 @@ def load_settings(
     origins: dict[str, Origin] = {}
 
     explicit = config_path or env.get("BODYCAM_CONFIG")
-    path = Path(explicit) if explicit else default_config_path()
+    path = Path(explicit) if explicit else default_config_path(env)
     text = ""
     if explicit or path.exists():
         if not path.is_file():
@@ -305,6 +305,7 @@ def load_settings(
         _set_dotted(tree, dotted, value)
         origins[dotted] = Origin("cli", "--" + dotted.split(".")[-1].replace("_", "-"))
 
+    _fill_defaults(tree, env)
     try:
         settings = Settings.model_validate(tree)
     except ValidationError as exc:

@@ -60,7 +60,7 @@ class StoreUnreachable(BodycamError):
 
 class StoreAuthFailed(BodycamError):
     exit_code = 31
-    summary = "object store refused the credentials"
+    summary = "object store refused the credentials or denied access"
 
 
 class BucketWithoutObjectLock(BodycamError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from bodycam import output
@@ -98,20 +100,17 @@ def audit_log(ctx: click.Context, subject: str | None, action: str | None, who: 
     db = app.ready_db()
     with db.read() as session:
         rows = chain.events(session, subject=subject, action=action, actor=who, limit=limit, offset=offset)
-        data = [
-            {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject,
-             "details": e.details, "hash": e.hash}
-            for e in rows
-        ]
-    app.audit("audit.read", "audit", {"subject": subject, "action": action, "actor": who, "rows": len(data)})
-    if fmt == "json":
-        for d in data:
-            d["details"] = output.json.loads(d["details"])
+    app.audit("audit.read", "audit", {"subject": subject, "action": action, "actor": who, "rows": len(rows)})
+    as_json = fmt == "json"
+    data = [
+        {"seq": e.seq, "at": e.at if as_json else show(e.at, app.settings.zone), "actor": e.actor,
+         "action": e.action, "subject": e.subject,
+         "details": json.loads(e.details) if as_json else e.details, "hash": e.hash}
+        for e in rows
+    ]
+    if as_json:
         click.echo(output.to_json(data))
     else:
-        zone = app.settings.zone
-        for d in data:
-            d["at"] = show(d["at"], zone)
         click.echo(output.table(data, ["seq", "at", "actor", "action", "subject", "details"]))
 
 

@@ -99,7 +99,13 @@ def _is_connect_failure(exc: OperationalError) -> bool:
     msg = str(exc.orig).lower()
     return exc.connection_invalidated or any(
         s in msg
-        for s in ("connection refused", "could not connect", "unable to open database", "timeout expired", "connection failed")
+        for s in (
+            "connection refused",
+            "could not connect",
+            "unable to open database",
+            "timeout expired",
+            "connection failed",
+        )
     )
 
 

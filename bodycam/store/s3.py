@@ -12,6 +12,7 @@ digits) break ``Minio.get_object_retention``: we read them from HEAD headers.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import re
 from collections.abc import Callable, Iterator
@@ -47,6 +48,10 @@ T = TypeVar("T")
 SHA_META = "bodycam-sha256"
 AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"}
 MISSING_CODES = {"NoSuchKey", "NoSuchVersion", "ResourceNotFound", "NoSuchObject"}
+
+
+class BucketMissing(StoreError):
+    """The bucket does not exist (``init`` creates it)."""
 
 
 def parse_s3_time(value: str) -> datetime:
@@ -136,14 +141,18 @@ class S3Store(ObjectStore):
         if code in MISSING_CODES:
             return ObjectNotFound(f"{self.url}: {what}: not found ({code})")
         if code == "NoSuchBucket":
-            return StoreError(f"bucket {self.bucket} does not exist: run `bodycam init`")
+            return BucketMissing(f"bucket {self.bucket} does not exist: run `bodycam init`")
+        if code == "AccessDenied":
+            return StoreAuthFailed(f"S3 endpoint {self.endpoint} denied access: {what} ({code})")
         return StoreError(f"{self.url}: {what}: {code or 'error'}: {exc.message}")
 
     # -- set-up -----------------------------------------------------------------
     def ensure(self) -> None:
-        if not self._call("bucket_exists", lambda: self.client.bucket_exists(self.bucket)):
+        try:
+            self.check()
+        except BucketMissing:
             self._call("make_bucket", lambda: self.client.make_bucket(self.bucket, object_lock=True))
-        self.check()
+            self.check()
 
     def check(self) -> None:
         def lock_config() -> Any:
@@ -151,6 +160,8 @@ class S3Store(ObjectStore):
 
         try:
             self._call("object lock configuration", lock_config)
+        except BucketMissing:
+            raise
         except StoreError as exc:
             if "ObjectLockConfigurationNotFound" in str(exc) or "InvalidRequest" in str(exc):
                 raise BucketWithoutObjectLock(
@@ -199,7 +210,7 @@ class S3Store(ObjectStore):
 
     def _headers(self, meta: dict[str, str], retain_until: datetime, legal_hold: bool) -> dict[str, Any]:
         headers: dict[str, Any] = genheaders(
-            meta, None, None, Retention(COMPLIANCE, retain_until.astimezone(UTC)), legal_hold
+            cast(Any, meta), None, None, Retention(COMPLIANCE, retain_until.astimezone(UTC)), legal_hold
         )
         headers["Content-Type"] = "application/octet-stream"
         return headers
@@ -267,10 +278,8 @@ class S3Store(ObjectStore):
                 lambda: self.client._complete_multipart_upload(self.bucket, name, upload_id, parts),
             )
         except BaseException:
-            try:
+            with contextlib.suppress(Exception):  # the original failure is what matters
                 self.client._abort_multipart_upload(self.bucket, name, upload_id)
-            except Exception:  # the original failure is what matters
-                pass
             raise
         expected_etag = hashlib.md5(b"".join(md5s[p.part_number] for p in parts)).hexdigest()
         expected_etag += f"-{len(parts)}"
@@ -354,7 +363,7 @@ class S3Store(ObjectStore):
                 f"delete {key}",
                 lambda: self.client.remove_object(self.bucket, self.prefix + key, version_id=version),
             )
-        except StoreError as exc:
+        except (StoreError, StoreAuthFailed) as exc:
             if "AccessDenied" in str(exc):
                 raise RetentionViolation(f"{key} version {version}: the store refused the delete") from None
             raise

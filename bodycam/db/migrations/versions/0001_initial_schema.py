@@ -12,7 +12,6 @@ from alembic import op
 
 from bodycam.db.types import UTCDateTime
 
-
 # revision identifiers, used by Alembic.
 revision: str = '0001'
 down_revision: str | Sequence[str] | None = None
