@@ -25,7 +25,7 @@ FLOOR_DAYS = 180
 """The legal minimum hold (art. 13 of the 2016 rule); settings may only raise it."""
 
 ENV_PREFIX = "BODYCAM_"
-ENV_NOT_SETTINGS = {"BODYCAM_CONFIG", "BODYCAM_DEBUG"}
+ENV_NOT_SETTINGS = {"BODYCAM_CONFIG", "BODYCAM_DEBUG", "BODYCAM_FAILPOINT"}
 
 
 class _Section(BaseModel):

@@ -20,6 +20,11 @@ class UsageError(BodycamError):
     summary = "bad command-line usage"
 
 
+class IngestIncomplete(BodycamError):
+    exit_code = 3
+    summary = "some source files failed to ingest; they were left untouched at the source"
+
+
 # -- configuration ---------------------------------------------------------
 class ConfigError(BodycamError):
     exit_code = 10

@@ -45,7 +45,7 @@ SCENARIOS = (
 )
 DEVICE_KINDS = ("body_camera", "interrogation_recorder")
 CLIP_KINDS = ("dock", "interrogation")
-TIME_SOURCES = ("sidecar", "filename", "container", "mtime")
+TIME_SOURCES = ("sidecar", "manifest", "filename", "container", "mtime")
 INGEST_STATES = ("claimed", "stored", "indexed", "released", "failed")
 
 
@@ -249,6 +249,11 @@ class IngestItem(Base):
     store_key: Mapped[str | None] = mapped_column(String(1024))
     store_version: Mapped[str | None] = mapped_column(String(256))
     clip_id: Mapped[int | None] = mapped_column(ForeignKey("clips.id"))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    """ingested, duplicate or flagged, once indexed."""
+    abandoned: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Object versions left by an interrupted attempt: accounted for, never silently lost."""
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

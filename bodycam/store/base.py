@@ -13,6 +13,9 @@ from typing import BinaryIO, Protocol
 Progress = Callable[[int], None]
 """Called with the number of bytes just read."""
 
+Commit = Callable[[str], bool]
+"""Called with the streamed SHA-256; False discards the upload."""
+
 
 class Readable(Protocol):
     def read(self, n: int = -1, /) -> bytes: ...
@@ -69,8 +72,13 @@ class ObjectStore(ABC):
         sha256: str | None = None,
         metadata: dict[str, str] | None = None,
         progress: Progress | None = None,
-    ) -> PutResult:
-        """Store a new version; if ``sha256`` is given, a mismatch stores nothing."""
+        commit: Commit | None = None,
+    ) -> PutResult | None:
+        """Store a new version; if ``sha256`` is given, a mismatch stores nothing.
+
+        ``commit`` is called with the SHA-256 once all bytes are read and before the
+        version becomes durable; if it returns False nothing is stored and the
+        result is None (ingest uses it to store identical bytes only once)."""
 
     @abstractmethod
     def open(self, key: str, version: str) -> AbstractContextManager[BinaryIO]:

@@ -29,7 +29,7 @@ from bodycam.errors import (
     RetentionViolation,
     StoreError,
 )
-from bodycam.store.base import ObjectInfo, ObjectStore, Progress, PutResult, Readable
+from bodycam.store.base import Commit, ObjectInfo, ObjectStore, Progress, PutResult, Readable
 from bodycam.timeutil import utcnow
 
 CHUNK = 1 << 20
@@ -110,7 +110,8 @@ class LocalStore(ObjectStore):
         sha256: str | None = None,
         metadata: dict[str, str] | None = None,
         progress: Progress | None = None,
-    ) -> PutResult:
+        commit: Commit | None = None,
+    ) -> PutResult | None:
         self.check()
         target = self._dir(key)
         version = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
@@ -130,6 +131,8 @@ class LocalStore(ObjectStore):
             got = digest.hexdigest()
             if sha256 is not None and got != sha256:
                 raise IntegrityError(f"{key}: streamed SHA-256 {got} != expected {sha256}; nothing stored")
+            if commit is not None and not commit(got):
+                return None
             os.chmod(tmp, stat_mod.S_IRUSR | stat_mod.S_IRGRP)
             target.mkdir(parents=True, exist_ok=True)
             record = {

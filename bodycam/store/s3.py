@@ -42,7 +42,7 @@ from bodycam.errors import (
     StoreError,
     StoreUnreachable,
 )
-from bodycam.store.base import ObjectInfo, ObjectStore, Progress, PutResult, Readable, read_full
+from bodycam.store.base import Commit, ObjectInfo, ObjectStore, Progress, PutResult, Readable, read_full
 
 T = TypeVar("T")
 SHA_META = "bodycam-sha256"
@@ -181,7 +181,8 @@ class S3Store(ObjectStore):
         sha256: str | None = None,
         metadata: dict[str, str] | None = None,
         progress: Progress | None = None,
-    ) -> PutResult:
+        commit: Commit | None = None,
+    ) -> PutResult | None:
         name = self.prefix + key
         meta = dict(metadata or {})
         first = read_full(stream, self.part_size)
@@ -191,6 +192,8 @@ class S3Store(ObjectStore):
         if len(first) < self.part_size:  # one request: we know the SHA-256 before sending
             got = digest.hexdigest()
             self._expect(key, got, sha256)
+            if commit is not None and not commit(got):
+                return None
             meta[SHA_META] = got
             headers = self._headers(meta, retain_until, legal_hold)
             b64, hexmd5 = _b64md5(first)
@@ -206,7 +209,7 @@ class S3Store(ObjectStore):
         if sha256 is not None:
             meta[SHA_META] = sha256
         return self._multipart(key, name, first, digest, stream, meta, retain_until,
-                               legal_hold, sha256, progress)
+                               legal_hold, sha256, progress, commit)
 
     def _headers(self, meta: dict[str, str], retain_until: datetime, legal_hold: bool) -> dict[str, Any]:
         headers: dict[str, Any] = genheaders(
@@ -232,7 +235,8 @@ class S3Store(ObjectStore):
         legal_hold: bool,
         sha256: str | None,
         progress: Progress | None,
-    ) -> PutResult:
+        commit: Commit | None,
+    ) -> PutResult | None:
         headers = self._headers(meta, retain_until, legal_hold)
         upload_id: str = self._call(
             f"start upload of {key}",
@@ -273,13 +277,15 @@ class S3Store(ObjectStore):
                 parts.extend(f.result() for f in inflight)
             got = digest.hexdigest()
             self._expect(key, got, sha256)
+            if commit is not None and not commit(got):
+                self._abort(name, upload_id)
+                return None
             result = self._call(
                 f"complete upload of {key}",
                 lambda: self.client._complete_multipart_upload(self.bucket, name, upload_id, parts),
             )
         except BaseException:
-            with contextlib.suppress(Exception):  # the original failure is what matters
-                self.client._abort_multipart_upload(self.bucket, name, upload_id)
+            self._abort(name, upload_id)
             raise
         expected_etag = hashlib.md5(b"".join(md5s[p.part_number] for p in parts)).hexdigest()
         expected_etag += f"-{len(parts)}"
@@ -290,6 +296,10 @@ class S3Store(ObjectStore):
                 f"{key}: stored ETag/size {info.etag}/{info.size} != sent {expected_etag}/{size}"
             )
         return PutResult(key, version, info.etag, got, size)
+
+    def _abort(self, name: str, upload_id: str) -> None:
+        with contextlib.suppress(Exception):  # the original failure is what matters
+            self.client._abort_multipart_upload(self.bucket, name, upload_id)
 
     # -- reading ------------------------------------------------------------------
     def open(self, key: str, version: str) -> AbstractContextManager[BinaryIO]:

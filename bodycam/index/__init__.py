@@ -1,0 +1,1 @@
+"""The index: registries (officers, devices, assignments, cases) and clip queries."""

@@ -1,0 +1,45 @@
+"""Look-ups in the registries that ingest needs: devices, officers, assignments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bodycam.db.models import Device, DeviceAssignment, Officer
+
+
+def device_by_serial(session: Session, serial: str, kind: str = "body_camera") -> Device:
+    """The device with this serial; an unknown one is registered on first sight."""
+    device = session.scalar(select(Device).where(Device.serial == serial))
+    if device is None:
+        device = Device(serial=serial, kind=kind, description="registered at ingest")
+        session.add(device)
+        session.flush()
+    return device
+
+
+def officer_by_badge(session: Session, badge: str) -> Officer:
+    """The officer with this badge; an unknown one is registered on first sight."""
+    officer = session.scalar(select(Officer).where(Officer.badge == badge))
+    if officer is None:
+        officer = Officer(badge=badge, name="")
+        session.add(officer)
+        session.flush()
+    return officer
+
+
+def assigned_officer(session: Session, device_id: int, at: datetime) -> Officer | None:
+    """Who carried the device at that moment, from the assignment history."""
+    row = session.scalar(
+        select(DeviceAssignment)
+        .where(
+            DeviceAssignment.device_id == device_id,
+            DeviceAssignment.start <= at,
+            or_(DeviceAssignment.end.is_(None), DeviceAssignment.end > at),
+        )
+        .order_by(DeviceAssignment.start.desc())
+        .limit(1)
+    )
+    return session.get(Officer, row.officer_id) if row else None

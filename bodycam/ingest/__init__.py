@@ -1,0 +1,1 @@
+"""Ingest: dock stations and interrogation-room recorders into write-once storage."""

@@ -1,0 +1,99 @@
+"""Claims: no two workers, on one host or many, ever take the same source file.
+
+A source file is identified by host, path, size and mtime. Claiming inserts its
+row (the unique key decides races) or takes over a row whose claimant is gone:
+a dead process on this host, or a lease not renewed in time elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError as DBIntegrityError
+
+from bodycam.db.engine import Database
+from bodycam.db.models import IngestItem
+from bodycam.ingest.discover import SourceFile
+from bodycam.timeutil import utcnow
+
+LEASE = timedelta(minutes=10)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def source_key(host: str, sf: SourceFile) -> str:
+    ident = f"{host}\0{sf.path.absolute()}\0{sf.size}\0{sf.mtime_ns}"
+    return hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _claimant_gone(claimed_by: str, heartbeat_age: timedelta) -> bool:
+    host, _, rest = claimed_by.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host == socket.gethostname() and pid_text.isdigit():
+        pid = int(pid_text)
+        if pid == os.getpid():
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+    return heartbeat_age > LEASE
+
+
+@dataclass(frozen=True)
+class Claim:
+    item_id: int
+    state: str
+    resumed: bool
+    """True when an earlier attempt was taken over (it may have left a version)."""
+
+
+def claim(db: Database, host: str, worker: str, sf: SourceFile) -> Claim | str:
+    """A Claim, or the reason this worker must leave the file alone
+    ('done' when already indexed, 'busy' when another live worker has it)."""
+    key = source_key(host, sf)
+    now = utcnow()
+    try:
+        with db.write() as s:
+            item = s.scalar(select(IngestItem).where(IngestItem.source_key == key).with_for_update())
+            if item is None:
+                item = IngestItem(
+                    source_key=key, host=host, source_path=str(sf.path.absolute()), size=sf.size,
+                    mtime_ns=sf.mtime_ns, state="claimed", claimed_by=worker, claimed_at=now,
+                    heartbeat_at=now, attempts=1, abandoned=[], updated_at=now,
+                )
+                s.add(item)
+                s.flush()
+                return Claim(item.id, "claimed", False)
+            if item.state in ("indexed", "released"):
+                return "done"
+            if item.state != "failed" and item.claimed_by != worker and not _claimant_gone(
+                item.claimed_by, now - item.heartbeat_at
+            ):
+                return "busy"
+            item.claimed_by, item.claimed_at, item.heartbeat_at = worker, now, now
+            item.attempts += 1
+            item.updated_at = now
+            state = "stored" if item.store_version and item.sha256 else "claimed"
+            item.state = state
+            return Claim(item.id, state, True)
+    except DBIntegrityError:  # another host inserted the same key first
+        return "busy"
+
+
+def heartbeat(db: Database, item_id: int, worker: str) -> None:
+    with db.write() as s:
+        item = s.get(IngestItem, item_id)
+        if item is not None and item.claimed_by == worker:
+            item.heartbeat_at = utcnow()

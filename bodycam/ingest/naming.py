@@ -1,0 +1,38 @@
+"""What a file name says: device, officer and start time."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from bodycam.timeutil import as_utc
+
+DEFAULT_PATTERN = (
+    r"^(?P<device>[A-Za-z0-9][A-Za-z0-9-]*)_(?P<officer>[A-Za-z0-9]+)_(?P<start>\d{14})(?:_(?P<seq>\d+))?\.[^.]+$"
+)
+"""``<DEVICE>_<OFFICER>_<YYYYMMDDhhmmss>[_<SEQ>].<ext>``, e.g. DSJ-A1B2C3_P012345_20261101083015_0001.mp4"""
+
+
+@dataclass(frozen=True)
+class NameFacts:
+    device: str | None = None
+    officer: str | None = None
+    start: datetime | None = None
+
+
+def parse_name(name: str, pattern: str | None, zone: tzinfo) -> NameFacts:
+    """Facts from a file name; a name that does not match says nothing."""
+    m = re.match(pattern or DEFAULT_PATTERN, name)
+    if not m:
+        return NameFacts()
+    groups = m.groupdict()
+    start = None
+    raw = groups.get("start")
+    if raw:
+        digits = re.sub(r"\D", "", raw)
+        try:
+            start = as_utc(datetime.strptime(digits[:14], "%Y%m%d%H%M%S"), zone)
+        except ValueError:
+            start = None
+    return NameFacts(groups.get("device") or None, groups.get("officer") or None, start)

@@ -1,0 +1,376 @@
+"""One source file through the pipeline:
+
+claim → probe → one read that hashes (SHA-256, MD5) while streaming into the
+store under a COMPLIANCE lock → index row, flags and audit event in one
+transaction → verify the stored object → release the source per policy.
+
+Crash safety comes from the order: the source is touched only after its
+object is stored, verified and its row committed; an attempt that dies
+mid-way is taken over on the next pass, and any version it left is recorded
+as abandoned on its ingest item, never lost from view.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+
+from bodycam import faults
+from bodycam.audit import chain
+from bodycam.config import Settings
+from bodycam.db.engine import Database
+from bodycam.db.models import Clip, ClipFlag, ClipSighting, IngestItem
+from bodycam.errors import BodycamError, DatabaseUnreachable, IntegrityError, StoreUnreachable
+from bodycam.index.registry import assigned_officer, device_by_serial, officer_by_badge
+from bodycam.ingest.claims import Claim, claim, heartbeat
+from bodycam.ingest.discover import SourceFile
+from bodycam.ingest.naming import parse_name
+from bodycam.ingest.probe import MediaFacts, probe
+from bodycam.ingest.recording import Recording, read_sidecar, resolve
+from bodycam.retention.policy import initial_lock
+from bodycam.store import ObjectStore
+from bodycam.timeutil import utcnow
+
+OUTCOMES = ("ingested", "flagged", "duplicate", "done", "busy", "failed")
+
+
+@dataclass(frozen=True)
+class SessionLink:
+    """Where an interrogation file belongs: its session row and room recorder."""
+
+    session_pk: int | None
+    room: str
+    start: datetime | None
+    in_manifest: bool
+    manifest_error: str | None = None
+
+
+@dataclass
+class Context:
+    db: Database
+    store: ObjectStore
+    settings: Settings
+    actor: str
+    worker: str
+    host: str
+    release: str
+    move_to: Path | None
+    ffprobe: str
+    pattern: str | None
+    zone: tzinfo
+    retries: int = 3
+    backoff: float = 1.0
+
+
+@dataclass
+class Result:
+    path: Path
+    outcome: str
+    size: int = 0
+    clip_id: int | None = None
+    sha256: str | None = None
+    flags: list[str] = field(default_factory=list)
+    error: str | None = None
+    released: bool = False
+
+
+class _Hashing:
+    """The source stream; counts what was read and renews the claim now and then."""
+
+    def __init__(self, fh: BinaryIO, beat: Any) -> None:
+        self.fh, self.beat, self.read_bytes, self._last = fh, beat, 0, time.monotonic()
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(n)
+        self.read_bytes += len(data)
+        if time.monotonic() - self._last > 60:
+            self._last = time.monotonic()
+            self.beat()
+        faults.point("mid_upload")
+        return data
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[\x00-\x1f/\\]", "_", name) or "_"
+
+
+def store_key(item_id: int, device: str | None, name: str, when: datetime) -> str:
+    return f"clips/{when:%Y/%m/%d}/{_safe(device or 'unknown')}/{item_id:010d}/{_safe(name)}"
+
+
+def ingest_file(ctx: Context, sf: SourceFile, kind: str, session: SessionLink | None = None) -> Result:
+    """Ingest one file, retrying with backoff while the store or database is unreachable."""
+    delay = ctx.backoff
+    for attempt in range(ctx.retries + 1):
+        try:
+            return _ingest_once(ctx, sf, kind, session)
+        except (StoreUnreachable, DatabaseUnreachable) as exc:
+            if attempt == ctx.retries:
+                return _fail(ctx, sf, str(exc), record=isinstance(exc, StoreUnreachable))
+            time.sleep(delay)
+            delay *= 2
+        except BodycamError as exc:
+            return _fail(ctx, sf, str(exc))
+        except OSError as exc:
+            return _fail(ctx, sf, f"{sf.path}: {exc.strerror or exc}")
+    raise AssertionError("unreachable")
+
+
+def _fail(ctx: Context, sf: SourceFile, error: str, record: bool = True) -> Result:
+    """Note the failure on the item (if the database answers); the source stays untouched."""
+    if record:
+        from bodycam.ingest.claims import source_key
+
+        try:
+            with ctx.db.write() as s:
+                item = s.scalar(select(IngestItem).where(IngestItem.source_key == source_key(ctx.host, sf)))
+                if item is not None and item.state not in ("indexed", "released"):
+                    item.state, item.last_error, item.updated_at = "failed", error[:2000], utcnow()
+        except BodycamError:
+            pass
+    return Result(sf.path, "failed", sf.size, error=error)
+
+
+def _ingest_once(ctx: Context, sf: SourceFile, kind: str, session: SessionLink | None) -> Result:
+    got = claim(ctx.db, ctx.host, ctx.worker, sf)
+    if got == "done":
+        return _finish_done(ctx, sf)
+    if isinstance(got, str):
+        return Result(sf.path, got, sf.size)
+    faults.point("after_claim")
+    return _run_claimed(ctx, sf, kind, session, got)
+
+
+def _finish_done(ctx: Context, sf: SourceFile) -> Result:
+    """Indexed in an earlier pass (perhaps one that died before releasing)."""
+    from bodycam.ingest.claims import source_key
+
+    with ctx.db.read() as s:
+        item = s.scalar(select(IngestItem).where(IngestItem.source_key == source_key(ctx.host, sf)))
+    assert item is not None
+    released = False
+    if item.state == "indexed" and ctx.release != "keep":
+        released = _release(ctx, sf, item.id, item.clip_id)
+    return Result(sf.path, "done", sf.size, clip_id=item.clip_id, sha256=item.sha256, released=released)
+
+
+def _run_claimed(ctx: Context, sf: SourceFile, kind: str, session: SessionLink | None, got: Claim) -> Result:
+    media = probe(sf.path, ctx.ffprobe) if sf.size else MediaFacts(error="empty file (zero bytes)")
+    rec = resolve(
+        sidecar=read_sidecar(sf.sidecar),
+        name=parse_name(sf.path.name, ctx.pattern, ctx.zone),
+        media=media,
+        mtime=datetime.fromtimestamp(sf.mtime_ns / 1e9, UTC),
+        camera=session.room if session else sf.camera,
+        manifest_start=session.start if session else None,
+        zone=ctx.zone,
+    )
+    if session:  # the room recorder is the device, whatever the name says
+        rec = Recording(rec.start, rec.end, rec.time_source, session.room, rec.officer, rec.flags)
+    now = utcnow()
+    with ctx.db.read() as s:
+        item = s.get(IngestItem, got.item_id)
+        assert item is not None
+        key = item.store_key or store_key(item.id, rec.device, sf.path.name, now)
+        stored = (item.store_version, item.sha256) if got.state == "stored" else None
+    if stored is None:
+        put = _upload(ctx, sf, got, key, rec, now)
+        if isinstance(put, _Duplicate):
+            return _duplicate(ctx, sf, got.item_id, put)
+        version, sha, etag = put
+    else:
+        version, sha = stored[0] or "", stored[1] or ""
+        etag = ""
+    _verify_stored(ctx, sf, key, version, sha)
+    faults.point("before_index")
+    clip_id, outcome, flags = _index(ctx, sf, got.item_id, kind, session, rec, media, key, version, sha, etag, now)
+    faults.point("after_index")
+    released = _release(ctx, sf, got.item_id, clip_id) if ctx.release != "keep" else False
+    return Result(sf.path, outcome, sf.size, clip_id, sha, flags, released=released)
+
+
+@dataclass(frozen=True)
+class _Duplicate:
+    clip_id: int
+    sha256: str
+
+
+def _upload(
+    ctx: Context, sf: SourceFile, got: Claim, key: str, rec: Recording, now: datetime
+) -> tuple[str, str, str] | _Duplicate:
+    if got.resumed:  # an earlier attempt may have left versions under this key
+        left = [v for k, v, _ in ctx.store.list(key) if k == key]
+        with ctx.db.write() as s:
+            item = s.get(IngestItem, got.item_id)
+            assert item is not None
+            known = list(item.abandoned or [])
+            item.abandoned = known + [{"key": key, "version": v} for v in left
+                                      if {"key": key, "version": v} not in known]
+    with ctx.db.write() as s:
+        item = s.get(IngestItem, got.item_id)
+        assert item is not None
+        item.store_key = key
+    retain = initial_lock(rec.end, now, ctx.settings.retention)
+    fd = os.open(sf.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if st.st_size != sf.size or st.st_mtime_ns != sf.mtime_ns:
+            raise BodycamError(f"{sf.path}: changed since discovery; will retry when stable")
+        reader = _Hashing(fh, lambda: heartbeat(ctx.db, got.item_id, ctx.worker))
+        duplicate: list[_Duplicate] = []
+
+        def keep(sha: str) -> bool:
+            """Called by the store before the object becomes durable: identical bytes
+            already stored mean no second object."""
+            with ctx.db.read() as s:
+                existing = s.scalar(select(Clip.id).where(Clip.sha256 == sha))
+            if existing is not None:
+                duplicate.append(_Duplicate(existing, sha))
+            return existing is None
+
+        res = ctx.store.put(
+            key, reader, retain_until=retain, commit=keep,
+            metadata={"bodycam-source": sf.path.name.encode("ascii", "replace").decode()},
+        )
+    if res is None:
+        return duplicate[0]
+    faults.point("after_store")
+    st2 = os.stat(sf.path, follow_symlinks=False)
+    if res.size != sf.size or st2.st_size != sf.size or st2.st_mtime_ns != sf.mtime_ns:
+        raise BodycamError(f"{sf.path}: changed while being stored; version {res.version} kept as abandoned")
+    with ctx.db.write() as s:
+        item = s.get(IngestItem, got.item_id)
+        assert item is not None
+        item.state, item.sha256, item.store_version = "stored", res.sha256, res.version
+        item.updated_at = utcnow()
+    faults.point("after_stored_commit")
+    return res.version, res.sha256, res.etag
+
+
+def _verify_stored(ctx: Context, sf: SourceFile, key: str, version: str, sha: str) -> None:
+    info = ctx.store.stat(key, version)
+    if info.size != sf.size:
+        raise IntegrityError(f"{key} version {version}: stored size {info.size} != source size {sf.size}")
+    if info.sha256 is not None and info.sha256 != sha:
+        raise IntegrityError(f"{key} version {version}: stored SHA-256 {info.sha256} != computed {sha}")
+
+
+def _flags_for(ctx: Context, sf: SourceFile, rec: Recording, media: MediaFacts, session: SessionLink | None,
+               uploaded: datetime) -> dict[str, str]:
+    flags = dict(rec.flags)
+    if sf.size == 0:
+        flags["empty"] = "zero-byte file"
+    elif media.error:
+        flags["unreadable"] = media.error
+    deadline = timedelta(hours=ctx.settings.ingest.upload_deadline_hours)
+    if uploaded - rec.end > deadline:
+        hours = (uploaded - rec.end).total_seconds() / 3600
+        flags["late_upload"] = f"uploaded {hours:.1f} h after the recording ended (deadline {deadline})"
+    if session is not None:
+        if not session.in_manifest:
+            flags["not_in_manifest"] = "file in the session folder but not listed in session.json"
+        if session.manifest_error:
+            flags["bad_manifest"] = session.manifest_error
+    return flags
+
+
+def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: SessionLink | None, rec: Recording,
+           media: MediaFacts, key: str, version: str, sha: str, etag: str, now: datetime
+           ) -> tuple[int, str, list[str]]:
+    flags = _flags_for(ctx, sf, rec, media, session, now)
+    with ctx.db.write() as s:
+        existing = s.scalar(select(Clip).where(Clip.sha256 == sha))
+        item = s.get(IngestItem, item_id)
+        assert item is not None
+        if existing is not None:  # raced with another worker holding identical bytes
+            s.add(ClipSighting(clip_id=existing.id, source_path=str(sf.path), source_host=ctx.host, seen_at=now))
+            item.abandoned = [*(item.abandoned or []), {"key": key, "version": version, "why": "duplicate"}]
+            item.state, item.clip_id, item.outcome, item.updated_at = "indexed", existing.id, "duplicate", now
+            chain.record(s, ctx.actor, "clip.sighting", f"clip:{existing.id}",
+                         {"sha256": sha, "source": str(sf.path), "host": ctx.host})
+            return existing.id, "duplicate", []
+        device = device_by_serial(s, rec.device, "interrogation_recorder" if kind == "interrogation"
+                                  else "body_camera") if rec.device else None
+        named = officer_by_badge(s, rec.officer) if rec.officer else None
+        assigned = assigned_officer(s, device.id, rec.start) if device else None
+        if named and assigned and named.id != assigned.id:
+            flags["officer_conflict"] = f"file names {named.badge}, assignment says {assigned.badge}"
+        officer = named or assigned
+        info = media.as_dict()
+        sidecar = read_sidecar(sf.sidecar).data if sf.sidecar else None
+        if sidecar:
+            info["sidecar"] = sidecar
+        clip = Clip(
+            sha256=sha, size=sf.size, store_key=key, store_version=version, etag=etag, kind=kind,
+            device_id=device.id if device else None, officer_id=officer.id if officer else None,
+            device_serial=rec.device or "", officer_badge=officer.badge if officer else "",
+            recorded_start=rec.start, recorded_end=rec.end, time_source=rec.time_source,
+            duration_seconds=media.duration, media=info, discontinuities=[], probe_error=media.error,
+            source_name=sf.path.name, source_path=str(sf.path), source_host=ctx.host,
+            session_id=session.session_pk if session else None, uploaded_at=now,
+            retain_until=initial_lock(rec.end, now, ctx.settings.retention),
+        )
+        s.add(clip)
+        s.flush()
+        for flag, detail in sorted(flags.items()):
+            s.add(ClipFlag(clip_id=clip.id, flag=flag, detail=detail, created_at=now))
+        outcome = "flagged" if flags else "ingested"
+        item.state, item.clip_id, item.outcome, item.last_error = "indexed", clip.id, outcome, None
+        item.updated_at = now
+        chain.record(s, ctx.actor, "clip.ingest", f"clip:{clip.id}", {
+            "sha256": sha, "size": sf.size, "key": key, "version": version, "source": str(sf.path),
+            "host": ctx.host, "flags": sorted(flags), "recorded_start": rec.start.isoformat(),
+            "time_source": rec.time_source,
+        })
+        return clip.id, outcome, sorted(flags)
+
+
+def _duplicate(ctx: Context, sf: SourceFile, item_id: int, dup: _Duplicate) -> Result:
+    """Bytes already stored: no second object, a sighting instead, then release."""
+    now = utcnow()
+    with ctx.db.write() as s:
+        item = s.get(IngestItem, item_id)
+        assert item is not None
+        s.add(ClipSighting(clip_id=dup.clip_id, source_path=str(sf.path), source_host=ctx.host, seen_at=now))
+        item.state, item.clip_id, item.sha256, item.outcome, item.updated_at = (
+            "indexed", dup.clip_id, dup.sha256, "duplicate", now)
+        chain.record(s, ctx.actor, "clip.sighting", f"clip:{dup.clip_id}",
+                     {"sha256": dup.sha256, "source": str(sf.path), "host": ctx.host})
+    released = _release(ctx, sf, item_id, dup.clip_id) if ctx.release != "keep" else False
+    return Result(sf.path, "duplicate", sf.size, dup.clip_id, dup.sha256, released=released)
+
+
+def _release(ctx: Context, sf: SourceFile, item_id: int, clip_id: int | None) -> bool:
+    """Delete or move the source (and its sidecar), only if it is the file we stored."""
+    try:
+        st = os.stat(sf.path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    if st.st_size != sf.size or st.st_mtime_ns != sf.mtime_ns:
+        return False
+    faults.point("before_release")
+    moved_to = None
+    for path in [sf.path, *([sf.sidecar] if sf.sidecar else [])]:
+        if ctx.release == "delete":
+            path.unlink(missing_ok=True)
+        else:
+            assert ctx.move_to is not None
+            target = ctx.move_to / path.relative_to(sf.root.parent)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), target)
+            moved_to = moved_to or str(target)
+    with ctx.db.write() as s:
+        item = s.get(IngestItem, item_id)
+        assert item is not None
+        item.state, item.released_at, item.updated_at = "released", utcnow(), utcnow()
+        chain.record(s, ctx.actor, "source.release", f"clip:{clip_id}",
+                     {"policy": ctx.release, "source": str(sf.path), "moved_to": moved_to, "host": ctx.host})
+    return True

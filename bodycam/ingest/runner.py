@@ -1,0 +1,144 @@
+"""One ingest pass over dock or interrogation folders, with a bounded worker pool."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bodycam.ingest.discover import Skipped, SourceFile, dock_cameras, session_folders, walk_files
+from bodycam.ingest.pipeline import Context, Result, SessionLink, ingest_file
+
+Job = tuple[SourceFile, str, SessionLink | None]
+
+
+@dataclass
+class Summary:
+    seen: int = 0
+    ingested: int = 0
+    duplicates: int = 0
+    flagged: int = 0
+    failed: int = 0
+    already: int = 0
+    busy: int = 0
+    pending: int = 0
+    released: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    flagged_files: list[tuple[str, list[str]]] = field(default_factory=list)
+    manifest_errors: list[str] = field(default_factory=list)
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes / 1e6 / self.seconds if self.seconds > 0 else 0.0
+
+    def add(self, r: Result) -> None:
+        if r.outcome in ("ingested", "flagged"):
+            self.bytes += r.size
+        if r.outcome == "ingested":
+            self.ingested += 1
+        elif r.outcome == "flagged":
+            self.ingested += 1
+            self.flagged += 1
+            self.flagged_files.append((str(r.path), r.flags))
+        elif r.outcome == "duplicate":
+            self.duplicates += 1
+        elif r.outcome == "done":
+            self.already += 1
+        elif r.outcome == "busy":
+            self.busy += 1
+        else:
+            self.failed += 1
+            self.failures.append((str(r.path), r.error or "failed"))
+        self.released += int(r.released)
+
+
+def collect(ctx: Context, paths: list[Path], kind: str, summary: Summary) -> list[Job]:
+    """Discover the files under each path; interrogation sessions are registered here."""
+    jobs: list[Job] = []
+    for path in paths:
+        if kind == "dock":
+            for folder, camera in dock_cameras(path):
+                for found in walk_files(folder, camera, folder):
+                    if isinstance(found, Skipped):
+                        summary.skipped.append((str(found.path), found.reason))
+                    else:
+                        jobs.append((found, "dock", None))
+            continue
+        from bodycam.ingest.sessions import session_links
+
+        for folder in session_folders(path):
+            links, other, error = session_links(ctx, folder)
+            if error:
+                summary.manifest_errors.append(error)
+            for found in walk_files(folder, None, folder):
+                if isinstance(found, Skipped):
+                    summary.skipped.append((str(found.path), found.reason))
+                else:
+                    jobs.append((found, "interrogation", links.get(found.path.name, other)))
+    return jobs
+
+
+def split_stable(jobs: list[Job], stable_seconds: float) -> tuple[list[Job], list[Job]]:
+    """Files untouched for ``stable_seconds`` and unchanged since discovery; the rest wait."""
+    now = time.time_ns()
+    ready: list[Job] = []
+    waiting: list[Job] = []
+    for sf, kind, link in jobs:
+        try:
+            st = os.stat(sf.path, follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        fresh = SourceFile(sf.path, sf.root, sf.camera, st.st_size, st.st_mtime_ns, sf.sidecar)
+        unchanged = (st.st_size, st.st_mtime_ns) == (sf.size, sf.mtime_ns)
+        old_enough = now - st.st_mtime_ns >= stable_seconds * 1e9
+        (ready if unchanged and old_enough else waiting).append((fresh, kind, link))
+    return ready, waiting
+
+
+def run_pass(
+    ctx: Context,
+    paths: list[Path],
+    kind: str,
+    *,
+    workers: int,
+    wait_seconds: float,
+    on_total: Callable[[int, int], None] | None = None,
+    on_done: Callable[[Result], None] | None = None,
+) -> Summary:
+    """Ingest every stable file under ``paths``; wait up to ``wait_seconds`` for files
+    still being written, and leave those that never settle for the next pass."""
+    summary = Summary()
+    started = time.monotonic()
+    jobs = collect(ctx, paths, kind, summary)
+    summary.seen = len(jobs)
+    if on_total:
+        on_total(len(jobs), sum(j[0].size for j in jobs))
+    lock = threading.Lock()
+
+    def one(job: Job) -> None:
+        result = ingest_file(ctx, job[0], job[1], job[2])
+        with lock:
+            summary.add(result)
+            if on_done:
+                on_done(result)
+
+    deadline = time.monotonic() + wait_seconds
+    stable = ctx.settings.ingest.stable_seconds
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+        pending = jobs
+        while pending:
+            ready, pending = split_stable(pending, stable)
+            list(pool.map(one, ready))
+            if not pending or time.monotonic() >= deadline:
+                break
+            time.sleep(min(max(stable / 4, 0.2), max(deadline - time.monotonic(), 0)))
+    summary.pending = len(pending)
+    summary.seconds = time.monotonic() - started
+    return summary

@@ -1,0 +1,111 @@
+"""Build the ingest context, report status, and run the unattended watch service."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bodycam.app import App
+from bodycam.db.models import IngestItem
+from bodycam.errors import InputError
+from bodycam.ingest.claims import worker_id
+from bodycam.ingest.pipeline import Context
+from bodycam.ingest.probe import require_ffprobe
+from bodycam.timeutil import utcnow
+
+
+def make_context(app: App, release: str | None = None, move_to: Path | None = None,
+                 pattern: str | None = None, tz: str | None = None) -> Context:
+    cfg = app.settings.ingest
+    release = release or cfg.release
+    move_to = move_to or cfg.move_to
+    if release == "move" and move_to is None:
+        raise InputError("--release move needs --move-to DIR (or ingest.move_to)")
+    ffprobe = require_ffprobe()
+    db = app.ready_db()
+    app.store.check()
+    from zoneinfo import ZoneInfo
+
+    return Context(
+        db=db, store=app.store, settings=app.settings, actor=app.actor, worker=worker_id(),
+        host=socket.gethostname(), release=release, move_to=move_to.absolute() if move_to else None,
+        ffprobe=ffprobe, pattern=pattern, zone=ZoneInfo(tz) if tz else app.settings.zone,
+    )
+
+
+@dataclass(frozen=True)
+class Status:
+    counts: dict[str, int]
+    in_flight: list[dict[str, Any]]
+    failed: list[dict[str, Any]]
+    abandoned_versions: int
+
+
+def status(app: App) -> Status:
+    db = app.ready_db()
+    now = utcnow()
+    with db.read() as s:
+        counts = {state: n for state, n in s.execute(
+            select(IngestItem.state, func.count()).group_by(IngestItem.state))}
+        flight = s.scalars(select(IngestItem).where(IngestItem.state.in_(("claimed", "stored")))
+                           .order_by(IngestItem.claimed_at)).all()
+        failed = s.scalars(select(IngestItem).where(IngestItem.state == "failed")
+                           .order_by(IngestItem.updated_at.desc())).all()
+        abandoned = s.scalars(select(IngestItem.abandoned).where(IngestItem.abandoned != "[]")).all()
+    return Status(
+        counts={k: counts.get(k, 0) for k in ("claimed", "stored", "indexed", "released", "failed")},
+        in_flight=[{"path": i.source_path, "state": i.state, "worker": i.claimed_by, "since": i.claimed_at,
+                    "heartbeat_age_s": round((now - i.heartbeat_at) / timedelta(seconds=1)), "attempts": i.attempts}
+                   for i in flight],
+        failed=[{"path": i.source_path, "error": i.last_error, "attempts": i.attempts, "at": i.updated_at}
+                for i in failed],
+        abandoned_versions=sum(len(a or []) for a in abandoned),
+    )
+
+
+def watch(app: App, log: Any, once_event: threading.Event | None = None) -> None:
+    """Poll each configured source on its own interval until SIGTERM or SIGINT.
+
+    APScheduler runs one job per source (never two at once for the same source);
+    files inside a pass ingest in a bounded pool. A stop lets running files finish.
+    """
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bodycam.ingest.runner import run_pass
+
+    cfg = app.settings.ingest
+    if not cfg.sources:
+        raise InputError("no sources to watch: add [[ingest.sources]] entries (name, path, kind) to the settings")
+    stop = once_event or threading.Event()
+
+    def job(source: Any) -> None:
+        ctx = make_context(app, source.release, pattern=source.pattern, tz=source.tz)
+        summary = run_pass(ctx, [Path(source.path)], source.kind, workers=cfg.workers, wait_seconds=0)
+        if summary.seen or summary.failed:
+            log(f"{source.name}: seen {summary.seen}, ingested {summary.ingested}, duplicates "
+                f"{summary.duplicates}, flagged {summary.flagged}, failed {summary.failed}, "
+                f"pending {summary.pending}, {summary.mb_per_s:.1f} MB/s")
+        for path, error in summary.failures:
+            log(f"{source.name}: failed {path}: {error}")
+
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    for source in cfg.sources:
+        if not Path(source.path).is_dir():
+            log(f"{source.name}: {source.path} is not a folder yet; will keep polling")
+        scheduler.add_job(job, "interval", seconds=cfg.poll_seconds, args=[source], id=source.name,
+                          next_run_time=utcnow())
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler.start()
+    log(f"watching {len(cfg.sources)} source(s) every {cfg.poll_seconds:g} s; SIGTERM stops")
+    stop.wait()
+    log("stopping: letting running files finish")
+    scheduler.shutdown(wait=True)
+    log("stopped")

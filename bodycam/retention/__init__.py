@@ -1,0 +1,1 @@
+"""Retention: the pure policy and the scheduler that applies it."""
