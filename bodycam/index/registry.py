@@ -8,26 +8,17 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bodycam.db.models import Device, DeviceAssignment, Officer
+from bodycam.db.upsert import get_or_create
 
 
 def device_by_serial(session: Session, serial: str, kind: str = "body_camera") -> Device:
     """The device with this serial; an unknown one is registered on first sight."""
-    device = session.scalar(select(Device).where(Device.serial == serial))
-    if device is None:
-        device = Device(serial=serial, kind=kind, description="registered at ingest")
-        session.add(device)
-        session.flush()
-    return device
+    return get_or_create(session, Device, "serial", serial, kind=kind, description="registered at ingest")
 
 
 def officer_by_badge(session: Session, badge: str) -> Officer:
     """The officer with this badge; an unknown one is registered on first sight."""
-    officer = session.scalar(select(Officer).where(Officer.badge == badge))
-    if officer is None:
-        officer = Officer(badge=badge, name="")
-        session.add(officer)
-        session.flush()
-    return officer
+    return get_or_create(session, Officer, "badge", badge, name="")
 
 
 def assigned_officer(session: Session, device_id: int, at: datetime) -> Officer | None:

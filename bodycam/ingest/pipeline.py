@@ -157,7 +157,7 @@ def _finish_done(ctx: Context, sf: SourceFile) -> Result:
         item = s.scalar(select(IngestItem).where(IngestItem.source_key == source_key(ctx.host, sf)))
     assert item is not None
     released = False
-    if item.state == "indexed" and ctx.release != "keep":
+    if ctx.release != "keep":  # a release committed but not carried out before a crash
         released = _release(ctx, sf, item.id, item.clip_id)
     return Result(sf.path, "done", sf.size, clip_id=item.clip_id, sha256=item.sha256, released=released)
 
@@ -349,28 +349,36 @@ def _duplicate(ctx: Context, sf: SourceFile, item_id: int, dup: _Duplicate) -> R
 
 
 def _release(ctx: Context, sf: SourceFile, item_id: int, clip_id: int | None) -> bool:
-    """Delete or move the source (and its sidecar), only if it is the file we stored."""
+    """Delete or move the source (and its sidecar), only if it is the file we stored.
+
+    The release is committed and audited first, then carried out: a crash in
+    between leaves an indexed file at the source, which the next pass releases.
+    """
     try:
         st = os.stat(sf.path, follow_symlinks=False)
     except FileNotFoundError:
         return False
     if st.st_size != sf.size or st.st_mtime_ns != sf.mtime_ns:
         return False
-    faults.point("before_release")
-    moved_to = None
-    for path in [sf.path, *([sf.sidecar] if sf.sidecar else [])]:
-        if ctx.release == "delete":
-            path.unlink(missing_ok=True)
-        else:
-            assert ctx.move_to is not None
-            target = ctx.move_to / path.relative_to(sf.root.parent)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(path), target)
-            moved_to = moved_to or str(target)
+    paths = [sf.path, *([sf.sidecar] if sf.sidecar and sf.sidecar.exists() else [])]
+    targets: list[Path | None] = [None] * len(paths)
+    if ctx.release == "move":
+        assert ctx.move_to is not None
+        targets = [ctx.move_to / p.relative_to(sf.root.parent) for p in paths]
     with ctx.db.write() as s:
         item = s.get(IngestItem, item_id)
         assert item is not None
-        item.state, item.released_at, item.updated_at = "released", utcnow(), utcnow()
-        chain.record(s, ctx.actor, "source.release", f"clip:{clip_id}",
-                     {"policy": ctx.release, "source": str(sf.path), "moved_to": moved_to, "host": ctx.host})
+        if item.state != "released":
+            item.state, item.released_at, item.updated_at = "released", utcnow(), utcnow()
+            chain.record(s, ctx.actor, "source.release", f"clip:{clip_id}", {
+                "policy": ctx.release, "source": str(sf.path), "host": ctx.host,
+                "moved_to": str(targets[0]) if targets[0] else None,
+            })
+    faults.point("before_release")
+    for path, target in zip(paths, targets, strict=True):
+        if target is None:
+            path.unlink(missing_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), target)
     return True

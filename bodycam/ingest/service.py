@@ -58,7 +58,9 @@ def status(app: App) -> Status:
                            .order_by(IngestItem.claimed_at)).all()
         failed = s.scalars(select(IngestItem).where(IngestItem.state == "failed")
                            .order_by(IngestItem.updated_at.desc())).all()
-        abandoned = s.scalars(select(IngestItem.abandoned).where(IngestItem.abandoned != "[]")).all()
+        # only retaken attempts and duplicate races can leave abandoned versions
+        abandoned = s.scalars(select(IngestItem.abandoned).where(
+            (IngestItem.attempts > 1) | (IngestItem.outcome == "duplicate"))).all()
     return Status(
         counts={k: counts.get(k, 0) for k in ("claimed", "stored", "indexed", "released", "failed")},
         in_flight=[{"path": i.source_path, "state": i.state, "worker": i.claimed_by, "since": i.claimed_at,

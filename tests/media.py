@@ -1,0 +1,34 @@
+"""Small real media files made with ffmpeg, for the ingest tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+
+def make_clip(path: Path, seconds: float = 2.0, *, pattern: str = "testsrc", creation: str | None = None) -> Path:
+    """An H.264 + AAC MP4 of ``seconds`` (320x240, 15 fps)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cmd = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"{pattern}=size=320x240:rate=15:duration={seconds}",
+           "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
+           "-c:a", "aac", "-shortest"]
+    if creation:
+        cmd += ["-metadata", f"creation_time={creation}"]
+    subprocess.run([*cmd, str(path)], check=True)
+    return path
+
+
+def age(*paths: Path, seconds: float = 120) -> None:
+    """Make files look finished (older than the stability window)."""
+    when = time.time() - seconds
+    for p in paths:
+        os.utime(p, (when, when), follow_symlinks=False)
+
+
+def copy_clip(src: Path, dst: Path) -> Path:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    return dst
