@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from bodycam import __version__
-from bodycam.commands import admin, demo, ingest
+from bodycam.commands import admin, clips, demo, ingest
 from bodycam.errors import INTERNAL_ERROR_EXIT, BodycamError
 
 
@@ -43,7 +43,7 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None,
     ctx.call_on_close(lambda: ctx.obj.get("app") and ctx.obj["app"].close())
 
 
-for command in [*admin.COMMANDS, *demo.COMMANDS, *ingest.COMMANDS]:
+for command in [*admin.COMMANDS, *clips.COMMANDS, *demo.COMMANDS, *ingest.COMMANDS]:
     cli.add_command(command)
 
 

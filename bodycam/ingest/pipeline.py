@@ -273,7 +273,8 @@ def _flags_for(ctx: Context, sf: SourceFile, rec: Recording, media: MediaFacts, 
     deadline = timedelta(hours=ctx.settings.ingest.upload_deadline_hours)
     if uploaded - rec.end > deadline:
         hours = (uploaded - rec.end).total_seconds() / 3600
-        flags["late_upload"] = f"uploaded {hours:.1f} h after the recording ended (deadline {deadline})"
+        limit = ctx.settings.ingest.upload_deadline_hours
+        flags["late_upload"] = f"uploaded {hours:.1f} h after the recording ended (deadline {limit:g} h)"
     if session is not None:
         if not session.in_manifest:
             flags["not_in_manifest"] = "file in the session folder but not listed in session.json"

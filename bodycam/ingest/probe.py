@@ -66,7 +66,8 @@ def probe(path: Path, ffprobe: str = "ffprobe") -> MediaFacts:
         info = ffmpeg.probe(str(path), cmd=ffprobe)
     except ffmpeg.Error as exc:
         lines = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        return MediaFacts(error=(lines[-1] if lines else "ffprobe failed")[:500])
+        message = (lines[-1] if lines else "ffprobe failed").removeprefix(f"{path}: ")
+        return MediaFacts(error=message[:500])
     fmt = info.get("format", {})
     streams = info.get("streams", [])
     if not streams:

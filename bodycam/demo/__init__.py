@@ -1,0 +1,1 @@
+"""The demo: a small synthetic unit, ingested into a fresh embedded instance."""

@@ -1,0 +1,84 @@
+"""Build a fresh embedded instance, fill it with the synthetic unit, ingest it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bodycam.app import App
+from bodycam.audit import chain
+from bodycam.config import load_settings
+from bodycam.db.models import ClipFlag, DeviceAssignment, InterrogationSession, Unit
+from bodycam.db.schema import upgrade
+from bodycam.db.upsert import get_or_create
+from bodycam.demo import synth
+from bodycam.index.queries import ClipFilter, search
+from bodycam.index.registry import device_by_serial, officer_by_badge
+from bodycam.ingest.runner import Summary, run_pass
+from bodycam.ingest.service import make_context
+from bodycam.timeutil import utcnow
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    app: App
+    summaries: dict[str, Summary]
+    clerk: list[dict[str, Any]]
+    flags: list[dict[str, Any]]
+    sessions: list[dict[str, Any]]
+    audit_events: int
+    files: dict[str, Path]
+
+
+def run_demo(folder: Path, log: Any) -> DemoResult:
+    folder.mkdir(parents=True, exist_ok=False)
+    app = App(load_settings(cli={
+        "database.url": f"sqlite:///{folder / 'bodycam.db'}", "store.url": f"file://{folder / 'objects'}",
+        "tz": "Asia/Shanghai", "actor": "demo", "ingest.stable_seconds": 0,
+    }))
+    log(f"instance: {folder} (SQLite + local write-once folder)")
+    upgrade(app.db)
+    app.store.ensure()
+    app.audit("system.init", "system", {"demo": True})
+    day = (utcnow().astimezone(synth.ZONE) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    _registries(app, day)
+    log("synthesizing a day of footage with ffmpeg ...")
+    files = synth.build(folder / "sources", day)
+    summaries = {}
+    for kind in ("dock", "interrogation"):
+        ctx = make_context(app, "keep")
+        summaries[kind] = run_pass(ctx, [files[kind]], kind, workers=app.settings.ingest.workers, wait_seconds=0)
+        done = summaries[kind]
+        log(f"ingest {kind}: {done.seen} files, {done.ingested} stored, {done.duplicates} duplicates, "
+            f"{done.flagged} flagged, {done.failed} failed, {done.bytes / 1e6:.1f} MB in {done.seconds:.1f} s")
+    with app.db.read() as s:
+        clerk = search(s, ClipFilter(officers=("P100001",)))
+        flags = [{"clip": f.clip_id, "file": f.clip.source_name, "flag": f.flag, "detail": f.detail}
+                 for f in s.scalars(select(ClipFlag).order_by(ClipFlag.flag, ClipFlag.clip_id))]
+        sessions = [{"session": x.session_id, "listed": len(x.manifest.get("files", [])),
+                     "missing": ", ".join(x.manifest.get("missing_files", [])) or "-"}
+                    for x in s.scalars(select(InterrogationSession))]
+        audit_events = chain.verify(s).events
+    return DemoResult(folder, app, summaries, clerk, flags, sessions, audit_events, files)
+
+
+def _registries(app: App, day: datetime) -> None:
+    with app.db.write() as s:
+        unit = get_or_create(s, Unit, "code", synth.UNIT, name="城关派出所")
+        for badge, name in synth.OFFICERS.items():
+            officer = officer_by_badge(s, badge)
+            officer.name, officer.unit_id = name, unit.id
+        for serial, badge in synth.CAMERAS.items():
+            cam = device_by_serial(s, serial)
+            cam.unit_id, cam.description = unit.id, "body camera"
+            s.add(DeviceAssignment(device_id=cam.id, officer_id=officer_by_badge(s, badge).id,
+                                   start=day - timedelta(days=30)))
+        room = device_by_serial(s, synth.ROOM, "interrogation_recorder")
+        room.unit_id, room.room = unit.id, "讯问室 1"
+        chain.record(s, "demo", "registry.seed", "registry", {"officers": list(synth.OFFICERS),
+                                                               "devices": [*synth.CAMERAS, synth.ROOM]})

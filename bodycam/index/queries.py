@@ -1,0 +1,84 @@
+"""Clip search: filters that combine, sorted by recording start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from bodycam.db.models import Clip, ClipFlag, Device, Officer, Unit
+
+
+@dataclass(frozen=True)
+class ClipFilter:
+    officers: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    unit: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    sha256: str | None = None
+    flag: str | None = None
+    kind: str | None = None
+    limit: int = 100
+    offset: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _query(f: ClipFilter) -> Select[Any]:
+    q = select(Clip)
+    if f.officers:
+        q = q.where(Clip.officer_badge.in_(f.officers))
+    if f.devices:
+        q = q.where(Clip.device_serial.in_(f.devices))
+    if f.unit:
+        q = q.where(Clip.officer_id.in_(
+            select(Officer.id).join(Unit, Officer.unit_id == Unit.id).where(Unit.code == f.unit)
+        ) | Clip.device_id.in_(select(Device.id).join(Unit, Device.unit_id == Unit.id).where(Unit.code == f.unit)))
+    if f.start is not None:  # clips overlapping the window
+        q = q.where(Clip.recorded_end >= f.start)
+    if f.end is not None:
+        q = q.where(Clip.recorded_start <= f.end)
+    if f.sha256:
+        q = q.where(Clip.sha256.startswith(f.sha256.lower(), autoescape=True))
+    if f.flag:
+        q = q.where(Clip.id.in_(select(ClipFlag.clip_id).where(ClipFlag.flag == f.flag)))
+    if f.kind:
+        q = q.where(Clip.kind == f.kind)
+    return q.order_by(Clip.recorded_start, Clip.id).limit(f.limit).offset(f.offset)
+
+
+def search(session: Session, f: ClipFilter) -> list[dict[str, Any]]:
+    """Rows in the stable JSON shape documented in docs/json.md."""
+    clips: list[Clip] = list(session.scalars(_query(f)))
+    flags: dict[int, list[str]] = {}
+    if clips:
+        for clip_id, flag in session.execute(
+            select(ClipFlag.clip_id, ClipFlag.flag).where(ClipFlag.clip_id.in_([c.id for c in clips]))
+        ):
+            flags.setdefault(clip_id, []).append(flag)
+    return [clip_row(c, sorted(flags.get(c.id, []))) for c in clips]
+
+
+def clip_row(c: Clip, flags: list[str]) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "sha256": c.sha256,
+        "size": c.size,
+        "kind": c.kind,
+        "officer": c.officer_badge or None,
+        "device": c.device_serial or None,
+        "start": c.recorded_start,
+        "end": c.recorded_end,
+        "duration": c.duration_seconds,
+        "time_source": c.time_source,
+        "flags": flags,
+        "source_name": c.source_name,
+        "uploaded_at": c.uploaded_at,
+        "store_key": c.store_key,
+        "store_version": c.store_version,
+        "retain_until": c.retain_until,
+        "disposed_at": c.disposed_at,
+    }
