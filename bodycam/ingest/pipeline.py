@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bodycam import faults
 from bodycam.audit import chain
@@ -288,6 +288,8 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
            ) -> tuple[int, str, list[str]]:
     flags = _flags_for(ctx, sf, rec, media, session, now)
     with ctx.db.write() as s:
+        if ctx.db.dialect == "postgresql":  # two workers with identical bytes: one indexes, one records a sighting
+            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(sha[:15], 16)})
         existing = s.scalar(select(Clip).where(Clip.sha256 == sha))
         item = s.get(IngestItem, item_id)
         assert item is not None

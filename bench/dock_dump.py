@@ -1,0 +1,106 @@
+"""End-to-end ingest rate of a dock dump of many short clips.
+
+Makes N distinct real MP4 clips (a few ffmpeg encodes, then stream-copied
+variants with different metadata), then times one `bodycam ingest run` over the
+dump on the embedded default (SQLite + file store) and, when the services are
+configured, on PostgreSQL + Ceph RGW. Reports clips/s and peak RSS.
+
+    python bench/dock_dump.py --clips 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import drop_env, timed
+
+BODYCAM = [sys.executable, "-m", "bodycam"]
+PATTERNS = ["testsrc", "testsrc2", "smptebars", "rgbtestsrc", "yuvtestsrc", "pal75bars", "smptehdbars",
+            "colorspectrum"]
+
+
+def make_dump(root: Path, clips: int, seconds: float) -> Path:
+    cam = root / "dock" / "DSJ-BENCH"
+    cam.mkdir(parents=True)
+    bases = []
+    for i, pattern in enumerate(PATTERNS):
+        base = root / f"base{i}.mp4"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                        f"{pattern}=size=640x360:rate=25:duration={seconds}", "-f", "lavfi", "-i",
+                        f"sine=duration={seconds}", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac",
+                        "-shortest", str(base)], check=True)
+        bases.append(base)
+
+    def variant(n: int) -> None:
+        t = time.gmtime(1_762_000_000 + n * 60)
+        out = cam / f"DSJ-BENCH_P{n % 7:06d}_{time.strftime('%Y%m%d%H%M%S', t)}_{n:04d}.mp4"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(bases[n % len(bases)]), "-c", "copy",
+                        "-metadata", f"comment=clip {n}", str(out)], check=True)
+
+    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+        list(pool.map(variant, range(clips)))
+    old = time.time() - 600
+    for p in cam.iterdir():
+        os.utime(p, (old, old))
+    return root / "dock"
+
+
+def run(dock: Path, env: dict[str, str], clips: int) -> dict[str, float]:
+    timed([*BODYCAM, "init"], env)
+    r = timed([*BODYCAM, "ingest", "run", str(dock)], env)
+    return {"seconds": round(r.seconds, 2), "clips_per_s": round(clips / r.seconds, 1),
+            "peak_rss_mb": round(r.peak_rss_mb, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clips", type=int, default=1000)
+    ap.add_argument("--seconds", type=float, default=2.0, help="length of each clip")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bodycam-dump-", dir=os.environ.get("BENCH_DIR", "/tmp")) as tmp:
+        work = Path(tmp)
+        dock = make_dump(work, args.clips, args.seconds)
+        size = sum(p.stat().st_size for p in dock.rglob("*.mp4"))
+        out: dict[str, object] = {"clips": args.clips, "total_mb": round(size / 1e6, 1), "cores": os.cpu_count()}
+        env = drop_env()
+        env.update(BODYCAM_DATABASE_URL=f"sqlite:///{work / 'db.sqlite'}", BODYCAM_STORE_URL=f"file://{work}/objects",
+                   XDG_CONFIG_HOME=str(work))
+        out["embedded"] = run(dock, env, args.clips)
+        if os.environ.get("S3_ENDPOINT") and os.environ.get("DATABASE_URL"):
+            from sqlalchemy import create_engine, text
+            from sqlalchemy.engine import make_url
+
+            schema = f"bench_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(os.environ["DATABASE_URL"])
+            with admin.begin() as c:
+                c.execute(text(f"CREATE SCHEMA {schema}"))
+            url = make_url(os.environ["DATABASE_URL"]).update_query_dict({"options": f"-csearch_path={schema}"})
+            env = drop_env()
+            env.update(BODYCAM_DATABASE_URL=url.render_as_string(hide_password=False),
+                       BODYCAM_STORE_URL=f"s3://bench-{uuid.uuid4().hex[:8]}",
+                       BODYCAM_STORE_ENDPOINT=os.environ["S3_ENDPOINT"],
+                       BODYCAM_STORE_ACCESS_KEY=os.environ["S3_ACCESS_KEY"],
+                       BODYCAM_STORE_SECRET_KEY=os.environ["S3_SECRET_KEY"],
+                       BODYCAM_STORE_REGION=os.environ.get("S3_REGION", "default"), XDG_CONFIG_HOME=str(work))
+            out["postgresql_rgw"] = run(dock, env, args.clips)
+            with admin.begin() as c:
+                c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        for p in (work / "objects").rglob("*"):
+            p.chmod(0o700 if p.is_dir() else 0o600)
+        shutil.rmtree(work / "objects", ignore_errors=True)
+        print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
