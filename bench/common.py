@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,17 +18,34 @@ class Run:
     peak_rss_mb: float
 
 
+def _hwm_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def timed(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
-    """Run a command; wall time and the child's peak resident memory (wait4 rusage)."""
+    """Run a command; wall time and its peak resident memory.
+
+    Peak memory is the process's own high-water mark (VmHWM), polled: rusage's
+    ru_maxrss would count the parent's pages copied at fork time.
+    """
     started = time.perf_counter()
-    proc = subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-2000:]}")
-    return Run(elapsed, usage.ru_maxrss / 1024)
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        peak = 0.0
+        while proc.poll() is None:
+            peak = max(peak, _hwm_mb(proc.pid))
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - started
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.read().decode()[-2000:]}")
+    return Run(elapsed, peak)
 
 
 def median(values: Sequence[float]) -> float:

@@ -69,6 +69,7 @@ def s3(work: Path, big: Path, repeat: int) -> dict[str, object]:
     endpoint, key, secret = os.environ["S3_ENDPOINT"], os.environ["S3_ACCESS_KEY"], os.environ["S3_SECRET_KEY"]
     bucket = f"bench-{uuid.uuid4().hex[:8]}"
     rclone_env = drop_env()
+    rclone_env.pop("AWS_CA_BUNDLE", None)  # rclone's AWS SDK refuses a CA bundle with its own transport
     rclone_env.update(RCLONE_CONFIG_CEPH_TYPE="s3", RCLONE_CONFIG_CEPH_PROVIDER="Ceph",
                       RCLONE_CONFIG_CEPH_ENDPOINT=endpoint, RCLONE_CONFIG_CEPH_ACCESS_KEY_ID=key,
                       RCLONE_CONFIG_CEPH_SECRET_ACCESS_KEY=secret, RCLONE_CONFIG_CEPH_REGION="default")
@@ -80,6 +81,8 @@ def s3(work: Path, big: Path, repeat: int) -> dict[str, object]:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(os.environ["DATABASE_URL"])
+    # bodycam creates the bucket with Object Lock; rclone then writes into the same bucket
+    timed([*BODYCAM, "init"], {**base, "BODYCAM_DATABASE_URL": f"sqlite:///{work / 'init.sqlite'}"})
     for i in range(repeat):
         refs.append(timed(["rclone", "copyto", str(big), f"ceph:{bucket}/rclone/{i}.bin"], rclone_env).seconds)
         schema = f"bench_{uuid.uuid4().hex[:8]}"

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
+from pathlib import Path
 
 import click
 
 from bodycam import output
 from bodycam.commands import get_app
+from bodycam.index.evidence import get_clips
+from bodycam.index.export import export
 from bodycam.index.queries import ClipFilter, search
+from bodycam.index.show import clip_details
 from bodycam.timeutil import parse_time, show
 
 COLUMNS = ["id", "officer", "device", "start", "end", "duration", "sha256", "flags", "source_name"]
@@ -57,6 +62,68 @@ def clips_search(ctx: click.Context, officer: tuple[str, ...], device: tuple[str
         shown = [{**r, "start": show(r["start"], zone), "end": show(r["end"], zone), "sha256": r["sha256"][:12],
                   "duration": f"{r['duration']:.1f}" if r["duration"] is not None else None} for r in rows]
         click.echo(output.table(shown, COLUMNS))
+
+
+@clips.command("show")
+@click.argument("clip", type=int)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def clips_show(ctx: click.Context, clip: int, fmt: str) -> None:
+    """All metadata, where it is stored, retention and why, cases, events, custody history."""
+    app = get_app(ctx)
+    with app.ready_db().read() as s:
+        d = clip_details(s, clip)
+    app.audit("clip.view", f"clip:{clip}", {})
+    if fmt == "json":
+        click.echo(output.to_json(d))
+        return
+    zone = app.settings.zone
+    lines = [
+        f"clip {d['id']}  {d['kind']}  officer {d['officer'] or '-'}  device {d['device'] or '-'}",
+        f"recorded   {show(d['start'], zone)} .. {show(d['end'], zone)} ({d['duration'] or 0:.1f} s, "
+        f"time from {d['time_source']})",
+        f"sha256     {d['sha256']}  ({d['size']} bytes)",
+        f"stored     {d['store_key']}  version {d['store_version']}",
+        f"uploaded   {show(d['uploaded_at'], zone)}  from {d['source_host']}:{d['source_path']}",
+        f"retention  until {show(d['retention']['retain_until'], zone)}; " + "; ".join(d["retention"]["why"]),
+    ]
+    if d["retention"]["disposed_at"]:
+        lines.append(f"disposed   {show(d['retention']['disposed_at'], zone)}: {d['retention']['disposed_reason']}")
+    media = d["media"] or {}
+    if media.get("video_codec"):
+        lines.append(f"media      {media.get('video_codec')} {media.get('width')}x{media.get('height')} "
+                     f"{media.get('fps') or 0:.2f} fps, audio {media.get('audio_codec') or '-'}")
+    for f in d["flags"]:
+        lines.append(f"flag       {f['flag']}: {f['detail']}")
+    for c in d["cases"]:
+        state = "linked" if c["unlinked_at"] is None else f"unlinked {show(c['unlinked_at'], zone)}"
+        lines.append(f"case       {c['case']} ({state}) by {c['linked_by']}: {c['reason']}")
+    for e in d["events"]:
+        lines.append(f"event      {e['event_id']} {e['scenario']} {show(e['start'], zone)} .. {show(e['end'], zone)}")
+    lines.append("custody:")
+    for e in d["custody"]:
+        lines.append(f"  #{e['seq']} {show(e['at'], zone)} {e['actor']} {e['action']} {e['details']}")
+    click.echo("\n".join(lines))
+
+
+@clips.command("export")
+@click.argument("clip_ids", nargs=-1, required=True, type=int)
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the copies and the custody receipt.")
+@click.option("--reason", required=True, help="Why the footage leaves the system (on the receipt, audited).")
+@click.pass_context
+def clips_export(ctx: click.Context, clip_ids: tuple[int, ...], out: Path, reason: str) -> None:
+    """Copy clips out with a verified SHA-256 and a custody receipt (exit 35 on a mismatch)."""
+    app = get_app(ctx)
+    db = app.ready_db()
+    with db.read() as s:
+        total = sum(c.size for c in get_clips(s, list(clip_ids)))
+    with click.progressbar(length=total, label=f"exporting {len(clip_ids)} clip(s)", file=sys.stderr,
+                           show_eta=True) as bar:
+        done, receipt = export(db, app.store, list(clip_ids), out, reason, app.actor, progress=bar.update)
+    for e in done:
+        click.echo(f"{e.sha256}  {e.path}")
+    click.echo(f"receipt: {receipt} and {receipt.with_suffix('.txt')}")
 
 
 COMMANDS = [clips]

@@ -12,6 +12,7 @@ as abandoned on its ingest item, never lost from view.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -19,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, cast
 
 from sqlalchemy import select, text
 
@@ -85,7 +86,7 @@ class Result:
 class _Hashing:
     """The source stream; counts what was read and renews the claim now and then."""
 
-    def __init__(self, fh: BinaryIO, beat: Any) -> None:
+    def __init__(self, fh: io.BufferedReader, beat: Any) -> None:
         self.fh, self.beat, self.read_bytes, self._last = fh, beat, 0, time.monotonic()
 
     def read(self, n: int = -1) -> bytes:
@@ -96,6 +97,15 @@ class _Hashing:
             self.beat()
         faults.point("mid_upload")
         return data
+
+    def readinto(self, buf: bytearray) -> int:
+        n = self.fh.readinto(buf)
+        self.read_bytes += n
+        if time.monotonic() - self._last > 60:
+            self._last = time.monotonic()
+            self.beat()
+        faults.point("mid_upload")
+        return n
 
 
 def _safe(name: str) -> str:
@@ -224,7 +234,7 @@ def _upload(
         st = os.fstat(fh.fileno())
         if st.st_size != sf.size or st.st_mtime_ns != sf.mtime_ns:
             raise BodycamError(f"{sf.path}: changed since discovery; will retry when stable")
-        reader = _Hashing(fh, lambda: heartbeat(ctx.db, got.item_id, ctx.worker))
+        reader = _Hashing(cast(io.BufferedReader, fh), lambda: heartbeat(ctx.db, got.item_id, ctx.worker))
         duplicate: list[_Duplicate] = []
 
         def keep(sha: str) -> bool:

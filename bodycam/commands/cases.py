@@ -1,0 +1,53 @@
+"""cases link / unlink / suggest (added to the `cases` registry group)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+
+from bodycam import output
+from bodycam.commands import format_option, get_app
+from bodycam.commands.registry import cases
+from bodycam.index.evidence import link, suggest, unlink
+
+
+@cases.command("link")
+@click.argument("case")
+@click.argument("clips", nargs=-1, required=True, type=int)
+@click.option("--reason", required=True, help="Why these clips are evidence (audited).")
+@click.pass_context
+def cases_link(ctx: click.Context, case: str, clips: tuple[int, ...], reason: str) -> None:
+    """Make CLIPS evidence in CASE: a legal hold goes on each object version."""
+    app = get_app(ctx)
+    result = link(app.ready_db(), app.store, case, list(clips), reason, app.actor)
+    click.echo(f"case {case}: linked {len(result.linked)} clip(s)"
+               + (f"; already linked: {', '.join(map(str, result.already))}" if result.already else ""))
+
+
+@cases.command("unlink")
+@click.argument("case")
+@click.argument("clips", nargs=-1, required=True, type=int)
+@click.option("--reason", required=True, help="Why these clips are no longer evidence in CASE (audited).")
+@click.pass_context
+def cases_unlink(ctx: click.Context, case: str, clips: tuple[int, ...], reason: str) -> None:
+    """Remove CLIPS from CASE; the legal hold comes off only if nothing else holds a clip."""
+    app = get_app(ctx)
+    done = unlink(app.ready_db(), app.store, case, list(clips), reason, app.actor)
+    click.echo(f"case {case}: unlinked {len(done)} clip(s)")
+
+
+@cases.command("suggest")
+@click.argument("case")
+@click.option("--margin", type=click.IntRange(0), default=120, show_default=True,
+              help="Seconds around each event window.")
+@format_option
+@click.pass_context
+def cases_suggest(ctx: click.Context, case: str, margin: int, fmt: str) -> None:
+    """Clips of the officers on CASE's events that overlap them, each with its reason."""
+    app = get_app(ctx)
+    with app.ready_db().read() as s:
+        rows = [s_.__dict__ for s_ in suggest(s, case, timedelta(seconds=margin))]
+    app.audit("case.suggest", f"case:{case}", {"suggestions": len(rows)})
+    click.echo(output.to_json(rows) if fmt == "json" else output.table(rows, ["clip_id", "event_id", "officer",
+                                                                               "reason"]))

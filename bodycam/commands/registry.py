@@ -1,0 +1,49 @@
+"""officers / devices / assignments / cases import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bodycam import output
+from bodycam.commands import format_option, get_app
+from bodycam.index.imports import run_import
+
+COLUMNS = {
+    "officers": "badge, name, unit",
+    "devices": "serial, kind (body_camera|interrogation_recorder), unit, room, description",
+    "assignments": "device, officer, start, end (empty = open-ended)",
+    "cases": "number, title, status (open|closed), opened_at, closed_at",
+}
+
+
+def _group(kind: str) -> click.Group:
+    @click.group(name=kind, help=f"The {kind} registry.")
+    def group() -> None:
+        pass
+
+    @group.command("import", help=f"Import {kind} from CSV or JSON (columns: {COLUMNS[kind]}). "
+                                  "All rows or none; re-importing the same file changes nothing.")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @format_option
+    @click.pass_context
+    def import_(ctx: click.Context, file: Path, fmt: str) -> None:
+        app = get_app(ctx)
+        result = run_import(app.ready_db(), kind, file, app.settings.zone, app.actor)
+        data = {"kind": kind, "rows": result.rows, "created": result.created, "updated": result.updated,
+                "unchanged": result.unchanged, "changes": result.changes}
+        if fmt == "json":
+            click.echo(output.to_json(data))
+        else:
+            click.echo(f"{kind}: {result.rows} rows: {result.created} created, {result.updated} updated, "
+                       f"{result.unchanged} unchanged")
+            for change in result.changes:
+                click.echo(f"  changed {change}")
+
+    return group
+
+
+officers, devices, assignments, cases = (_group(k) for k in ("officers", "devices", "assignments", "cases"))
+
+COMMANDS = [officers, devices, assignments, cases]

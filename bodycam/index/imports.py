@@ -1,0 +1,167 @@
+"""Registry imports: officers, devices, assignments, cases.
+
+Each import validates the whole file first, then writes it in one transaction
+with one audit event. Re-importing the same file changes nothing; a changed
+row updates the record and says so.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bodycam.audit import chain
+from bodycam.db.engine import Database
+from bodycam.db.models import DEVICE_KINDS, Case, Device, DeviceAssignment, Officer, Unit
+from bodycam.db.upsert import get_or_create
+from bodycam.errors import InputError
+from bodycam.index.tabular import Field, Row, choice, read_rows
+from bodycam.timeutil import parse_time
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changes: list[str] = field(default_factory=list)
+
+
+def _time(zone: tzinfo) -> Callable[[str], datetime]:
+    def parse(text: str) -> datetime:
+        try:
+            return parse_time(text, zone)
+        except InputError:
+            raise ValueError(f"not an ISO 8601 time: {text!r}") from None
+
+    return parse
+
+
+def _apply(obj: Any, values: dict[str, Any], result: ImportResult, label: str) -> None:
+    changed = [k for k, v in values.items() if getattr(obj, k) != v]
+    for k in changed:
+        setattr(obj, k, values[k])
+    if changed:
+        result.updated += 1
+        result.changes.append(f"{label}: {', '.join(changed)}")
+    else:
+        result.unchanged += 1
+
+
+def _unit(s: Session, code: str | None) -> int | None:
+    return get_or_create(s, Unit, "code", code, name="").id if code else None
+
+
+def officers(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
+    for row in rows:
+        v = row.values
+        unit_id = _unit(s, v["unit"])
+        officer = s.scalar(select(Officer).where(Officer.badge == v["badge"]))
+        if officer is None:
+            s.add(Officer(badge=v["badge"], name=v["name"] or "", unit_id=unit_id))
+            result.created += 1
+        else:
+            _apply(officer, {"name": v["name"] or "", "unit_id": unit_id}, result, v["badge"])
+
+
+def devices(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
+    for row in rows:
+        v = row.values
+        values = {"kind": v["kind"] or "body_camera", "unit_id": _unit(s, v["unit"]), "room": v["room"],
+                  "description": v["description"] or ""}
+        device = s.scalar(select(Device).where(Device.serial == v["serial"]))
+        if device is None:
+            s.add(Device(serial=v["serial"], **values))
+            result.created += 1
+        else:
+            _apply(device, values, result, v["serial"])
+
+
+def assignments(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
+    for row in rows:
+        v = row.values
+        if v["end"] is not None and v["end"] <= v["start"]:
+            raise row.fail("end", "must be after start")
+    for row in rows:
+        v = row.values
+        device = get_or_create(s, Device, "serial", v["device"], kind="body_camera", description="")
+        officer = get_or_create(s, Officer, "badge", v["officer"], name="")
+        existing = s.scalar(select(DeviceAssignment).where(DeviceAssignment.device_id == device.id,
+                                                           DeviceAssignment.start == v["start"]))
+        if existing is None:
+            s.add(DeviceAssignment(device_id=device.id, officer_id=officer.id, start=v["start"], end=v["end"]))
+            s.flush()
+            result.created += 1
+        else:
+            _apply(existing, {"officer_id": officer.id, "end": v["end"]}, result, f"{v['device']}@{v['start']}")
+        _no_overlap(s, row, device.id)
+
+
+def _no_overlap(s: Session, row: Row, device_id: int) -> None:
+    spans = sorted(s.scalars(select(DeviceAssignment).where(DeviceAssignment.device_id == device_id)),
+                   key=lambda a: a.start)
+    for a, b in itertools.pairwise(spans):
+        if a.end is None or a.end > b.start:
+            raise row.fail("start", f"device {row.values['device']} is already assigned from {a.start.isoformat()}"
+                                    f" to {a.end.isoformat() if a.end else 'open end'}")
+
+
+def cases(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
+    for row in rows:
+        v = row.values
+        status = v["status"] or "open"
+        if status == "closed" and v["closed_at"] is None:
+            raise row.fail("closed_at", "required when status is closed")
+        values = {"title": v["title"] or "", "status": status, "opened_at": v["opened_at"],
+                  "closed_at": v["closed_at"] if status == "closed" else None}
+        case = s.scalar(select(Case).where(Case.number == v["number"]))
+        if case is None:
+            s.add(Case(number=v["number"], **values))
+            result.created += 1
+        else:
+            _apply(case, values, result, v["number"])
+
+
+def fields_for(kind: str, zone: tzinfo) -> list[Field]:
+    when = _time(zone)
+    return {
+        "officers": [Field("badge"), Field("name", False), Field("unit", False)],
+        "devices": [Field("serial"), Field("kind", False, choice(*DEVICE_KINDS)), Field("unit", False),
+                    Field("room", False), Field("description", False)],
+        "assignments": [Field("device"), Field("officer"), Field("start", True, when), Field("end", False, when)],
+        "cases": [Field("number"), Field("title", False), Field("status", False, choice("open", "closed")),
+                  Field("opened_at", False, when), Field("closed_at", False, when)],
+    }[kind]
+
+
+WRITERS: dict[str, Callable[[Session, list[Row], tzinfo, ImportResult], None]] = {
+    "officers": officers, "devices": devices, "assignments": assignments, "cases": cases,
+}
+
+
+def run_import(db: Database, kind: str, path: Path, zone: tzinfo, actor: str) -> ImportResult:
+    """Validate every row, then write all of them (or none) with one audit event."""
+    rows = read_rows(path, fields_for(kind, zone))
+    keys = [r.values[fields_for(kind, zone)[0].name] for r in rows]
+    if kind != "assignments" and len(set(keys)) != len(keys):
+        dup = next(k for k in keys if keys.count(k) > 1)
+        where = [r.where for r in rows if r.values[fields_for(kind, zone)[0].name] == dup][1]
+        raise InputError(f"{where}: field '{fields_for(kind, zone)[0].name}': {dup!r} appears twice in the file")
+    result = ImportResult(kind, rows=len(rows))
+    with db.write() as s:
+        WRITERS[kind](s, rows, zone, result)
+        if result.created or result.updated:
+            chain.record(s, actor, f"{kind}.import", f"registry:{kind}", {
+                "file": str(path), "rows": result.rows, "created": result.created, "updated": result.updated,
+                "changes": result.changes[:100],
+            })
+    return result

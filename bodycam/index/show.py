@@ -1,0 +1,68 @@
+"""Everything known about one clip: metadata, storage, retention, links, custody."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from bodycam.audit import chain
+from bodycam.db.models import (
+    Case,
+    CaseClip,
+    Clip,
+    ClipFlag,
+    ClipSighting,
+    Event,
+    EventOfficer,
+    Hold,
+    InterrogationSession,
+)
+from bodycam.errors import NotFound
+from bodycam.index.queries import clip_row
+
+
+def clip_details(s: Session, clip_id: int) -> dict[str, Any]:
+    clip = s.get(Clip, clip_id)
+    if clip is None:
+        raise NotFound(f"clip {clip_id}: not found")
+    flags = s.execute(select(ClipFlag.flag, ClipFlag.detail).where(ClipFlag.clip_id == clip.id)
+                      .order_by(ClipFlag.flag)).all()
+    links = s.execute(select(CaseClip, Case.number).join(Case, Case.id == CaseClip.case_id)
+                      .where(CaseClip.clip_id == clip.id).order_by(CaseClip.linked_at)).all()
+    holds = s.scalars(select(Hold).where(Hold.released_at.is_(None), or_(
+        Hold.clip_id == clip.id,
+        Hold.case_id.in_(select(CaseClip.case_id).where(CaseClip.clip_id == clip.id,
+                                                        CaseClip.unlinked_at.is_(None)))))).all()
+    events: list[dict[str, Any]] = []
+    if clip.recorded_start is not None and clip.recorded_end is not None:
+        overlap = and_(Event.start <= clip.recorded_end, Event.end >= clip.recorded_start)
+        by_officer = select(EventOfficer.event_id).where(EventOfficer.officer_id == clip.officer_id)
+        by_session = select(InterrogationSession.event_id).where(InterrogationSession.id == clip.session_id)
+        for ev in s.scalars(select(Event).where(overlap, or_(Event.id.in_(by_officer), Event.id.in_(by_session)))
+                            .order_by(Event.start)):
+            events.append({"event_id": ev.event_id, "scenario": ev.scenario, "start": ev.start, "end": ev.end})
+    sightings = s.scalars(select(ClipSighting).where(ClipSighting.clip_id == clip.id)).all()
+    active_links = [number for link, number in links if link.unlinked_at is None]
+    why = ["floor: recording end + retention.floor_days, and at least the grace period after ingest"]
+    if active_links:
+        why.append(f"evidence in case {', '.join(active_links)}: legal hold on the object version")
+    why += [f"hold #{h.id}: {h.reason}" for h in holds]
+    history = chain.events(s, subject=f"clip:{clip.id}", limit=1000)
+    row = clip_row(clip, [f for f, _ in flags])
+    row.update({
+        "flags": [{"flag": f, "detail": d} for f, d in flags],
+        "media": clip.media, "probe_error": clip.probe_error, "source_path": clip.source_path,
+        "source_host": clip.source_host, "etag": clip.etag,
+        "retention": {"retain_until": clip.retain_until, "holds": [h.id for h in holds], "why": why,
+                      "disposed_at": clip.disposed_at, "disposed_reason": clip.disposed_reason},
+        "cases": [{"case": number, "linked_at": link.linked_at, "linked_by": link.linked_by, "reason": link.reason,
+                   "unlinked_at": link.unlinked_at, "unlinked_by": link.unlinked_by,
+                   "unlink_reason": link.unlink_reason} for link, number in links],
+        "events": events,
+        "sightings": [{"path": x.source_path, "host": x.source_host, "seen_at": x.seen_at} for x in sightings],
+        "custody": [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "details": e.details}
+                    for e in reversed(history)],
+    })
+    return row

@@ -1,0 +1,107 @@
+"""Read CSV or JSON registry files into validated rows, naming line and field on error.
+
+All rows are checked before anything is written, so a bad row leaves nothing
+behind (the caller writes in one transaction).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bodycam.errors import InputError
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    required: bool = True
+    parse: Callable[[str], Any] = str
+    """Turns the text into a value; raises ValueError with a short reason."""
+
+
+@dataclass(frozen=True)
+class Row:
+    where: str
+    """``FILE:LINE`` for CSV, ``FILE: item N`` for JSON."""
+    values: dict[str, Any]
+
+    def fail(self, field: str, reason: str) -> InputError:
+        return InputError(f"{self.where}: field '{field}': {reason}")
+
+
+def read_rows(path: Path, fields: Sequence[Field]) -> list[Row]:
+    """Parse ``path`` (``.json`` or CSV) against ``fields``; the first fault raises InputError."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    raw = _json_rows(path, text) if path.suffix.lower() == ".json" else _csv_rows(path, text, fields)
+    known = {f.name for f in fields}
+    rows = []
+    for where, record in raw:
+        unknown = sorted(set(record) - known)
+        if unknown:
+            raise InputError(f"{where}: unknown field '{unknown[0]}' (expected: {', '.join(f.name for f in fields)})")
+        values: dict[str, Any] = {}
+        for f in fields:
+            value = record.get(f.name)
+            text_value = "" if value is None else str(value).strip()
+            if not text_value:
+                if f.required:
+                    raise InputError(f"{where}: field '{f.name}': required")
+                values[f.name] = None
+                continue
+            try:
+                values[f.name] = f.parse(text_value)
+            except ValueError as exc:
+                raise InputError(f"{where}: field '{f.name}': {exc}") from None
+        rows.append(Row(where, values))
+    if not rows:
+        raise InputError(f"{path}: no rows")
+    return rows
+
+
+def _csv_rows(path: Path, text: str, fields: Sequence[Field]) -> list[tuple[str, dict[str, Any]]]:
+    reader = csv.DictReader(text.splitlines())
+    header = reader.fieldnames or []
+    missing = [f.name for f in fields if f.required and f.name not in header]
+    if missing:
+        raise InputError(f"{path}:1: missing column '{missing[0]}'")
+    out = []
+    for record in reader:
+        line = reader.line_num
+        if None in record:
+            raise InputError(f"{path}:{line}: more values than columns")
+        if not any((v or "").strip() for v in record.values()):
+            continue
+        out.append((f"{path}:{line}", {k: v for k, v in record.items() if k}))
+    return out
+
+
+def _json_rows(path: Path, text: str) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(data, list):
+        raise InputError(f"{path}: expected a JSON list of objects")
+    out = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise InputError(f"{path}: item {i}: expected an object")
+        out.append((f"{path}: item {i}", {k: (";".join(v) if isinstance(v, list) else v) for k, v in item.items()}))
+    return out
+
+
+def choice(*allowed: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in allowed:
+            raise ValueError(f"{text!r} is not one of {', '.join(allowed)}")
+        return text
+
+    return parse
