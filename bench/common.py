@@ -34,6 +34,7 @@ def timed(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | Non
     Peak memory is the process's own high-water mark (VmHWM), polled: rusage's
     ru_maxrss would count the parent's pages copied at fork time.
     """
+    os.sync()  # start every measurement without another run's dirty pages to write back
     started = time.perf_counter()
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
