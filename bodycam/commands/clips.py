@@ -10,6 +10,7 @@ import click
 
 from bodycam import output
 from bodycam.commands import get_app
+from bodycam.errors import InputError
 from bodycam.index.evidence import get_clips
 from bodycam.index.export import export
 from bodycam.index.queries import ClipFilter, search
@@ -28,6 +29,8 @@ def clips() -> None:
 @click.option("--officer", multiple=True, help="Badge number (repeatable).")
 @click.option("--device", multiple=True, help="Device serial (repeatable).")
 @click.option("--unit", help="Unit code.")
+@click.option("--case", help="Case number: clips linked to it.")
+@click.option("--event", help="Event or interrogation session id: clips of its officers or room in its window.")
 @click.option("--from", "start", help="Clips overlapping from this time (ISO 8601; naive = --tz).")
 @click.option("--to", "end", help="Clips overlapping up to this time.")
 @click.option("--sha256", help="SHA-256 or a prefix of it.")
@@ -38,7 +41,8 @@ def clips() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.pass_context
 def clips_search(ctx: click.Context, officer: tuple[str, ...], device: tuple[str, ...], unit: str | None,
-                 start: str | None, end: str | None, sha256: str | None, flag: str | None, kind: str | None,
+                 case: str | None, event: str | None, start: str | None, end: str | None, sha256: str | None,
+                 flag: str | None, kind: str | None,
                  limit: int, offset: int, fmt: str) -> None:
     """Clips matching every filter given, by recording start."""
     app = get_app(ctx)
@@ -47,7 +51,10 @@ def clips_search(ctx: click.Context, officer: tuple[str, ...], device: tuple[str
     def when(text: str | None, what: str) -> datetime | None:
         return parse_time(text, zone, what=what) if text else None
 
-    f = ClipFilter(officers=officer, devices=device, unit=unit, start=when(start, "--from"), end=when(end, "--to"),
+    if sha256 and not all(c in "0123456789abcdefABCDEF" for c in sha256):
+        raise InputError(f"--sha256: {sha256!r} is not hexadecimal")
+    f = ClipFilter(officers=officer, devices=device, unit=unit, case=case, event=event,
+                   start=when(start, "--from"), end=when(end, "--to"),
                    sha256=sha256, flag=flag, kind=kind, limit=limit, offset=offset)
     db = app.ready_db()
     with db.read() as s:

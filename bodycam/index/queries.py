@@ -6,10 +6,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from bodycam.db.models import Clip, ClipFlag, Device, Officer, Unit
+from bodycam.db.models import (
+    Case,
+    CaseClip,
+    Clip,
+    ClipFlag,
+    Device,
+    Event,
+    EventOfficer,
+    InterrogationSession,
+    Officer,
+    Unit,
+)
 
 
 @dataclass(frozen=True)
@@ -17,6 +28,8 @@ class ClipFilter:
     officers: tuple[str, ...] = ()
     devices: tuple[str, ...] = ()
     unit: str | None = None
+    case: str | None = None
+    event: str | None = None
     start: datetime | None = None
     end: datetime | None = None
     sha256: str | None = None
@@ -29,10 +42,20 @@ class ClipFilter:
 
 def _query(f: ClipFilter) -> Select[Any]:
     q = select(Clip)
-    if f.officers:
-        q = q.where(Clip.officer_badge.in_(f.officers))
+    if f.officers:  # by id, so the (officer_id, recorded_start) index serves the window too
+        q = q.where(Clip.officer_id.in_(select(Officer.id).where(Officer.badge.in_(f.officers))))
     if f.devices:
-        q = q.where(Clip.device_serial.in_(f.devices))
+        q = q.where(Clip.device_id.in_(select(Device.id).where(Device.serial.in_(f.devices))))
+    if f.case:
+        q = q.where(Clip.id.in_(select(CaseClip.clip_id).join(Case, Case.id == CaseClip.case_id)
+                                .where(Case.number == f.case, CaseClip.unlinked_at.is_(None))))
+    if f.event:
+        ev = select(Event).where(Event.event_id == f.event).subquery()
+        officers = select(EventOfficer.officer_id).join(ev, ev.c.id == EventOfficer.event_id)
+        session = select(InterrogationSession.id).join(ev, ev.c.id == InterrogationSession.event_id)
+        q = q.where(or_(Clip.officer_id.in_(officers), Clip.session_id.in_(session)),
+                    Clip.recorded_start <= select(ev.c.end).scalar_subquery(),
+                    Clip.recorded_end >= select(ev.c.start).scalar_subquery())
     if f.unit:
         q = q.where(Clip.officer_id.in_(
             select(Officer.id).join(Unit, Officer.unit_id == Unit.id).where(Unit.code == f.unit)
@@ -41,8 +64,9 @@ def _query(f: ClipFilter) -> Select[Any]:
         q = q.where(Clip.recorded_end >= f.start)
     if f.end is not None:
         q = q.where(Clip.recorded_start <= f.end)
-    if f.sha256:
-        q = q.where(Clip.sha256.startswith(f.sha256.lower(), autoescape=True))
+    if f.sha256:  # a range, not LIKE, so the unique index serves it under any collation
+        prefix = f.sha256.lower()
+        q = q.where(Clip.sha256 >= prefix, Clip.sha256 < prefix + "g")
     if f.flag:
         q = q.where(Clip.id.in_(select(ClipFlag.clip_id).where(ClipFlag.flag == f.flag)))
     if f.kind:
