@@ -135,14 +135,21 @@ def test_clerk_path_end_to_end(bodycam_env: dict[str, str], tmp_path: Path, regi
     assert json.loads(run_bodycam("cases", "suggest", "C-1", "--margin", "0", "--format", "json", env=env,
                                   check=True).stdout) == []
 
+    assert [r["id"] for r in search("--event", "E-2")] == [b["id"]]  # P3's clip inside E-2's window
+    assert search("--event", "E-1") == []
+    bad = run_bodycam("clips", "search", "--sha256", "xyz", env=env)
+    assert bad.returncode == 50 and "not hexadecimal" in bad.stderr
+
     store = open_store(load_settings(environ=env).settings)
     assert run_bodycam("cases", "link", "C-1", str(b["id"]), env=env).returncode == 2  # --reason is required
     run_bodycam("cases", "link", "C-1", str(b["id"]), "--reason", "shows the suspect", env=env, check=True)
     assert store.stat(str(b["store_key"]), str(b["store_version"])).legal_hold
+    assert [r["id"] for r in search("--case", "C-1")] == [b["id"]]
     shown = json.loads(run_bodycam("clips", "show", str(b["id"]), "--format", "json", env=env, check=True).stdout)
     assert shown["cases"][0]["case"] == "C-1" and [e["event_id"] for e in shown["events"]] == ["E-2"]
     run_bodycam("cases", "unlink", "C-1", str(b["id"]), "--reason", "wrong incident", env=env, check=True)
     assert not store.stat(str(b["store_key"]), str(b["store_version"])).legal_hold
+    assert search("--case", "C-1") == []
 
     out = tmp_path / "court"
     run_bodycam("clips", "export", str(p1["id"]), str(b["id"]), "--out", str(out), "--reason", "court 2026-12-01",
