@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from bodycam import __version__
-from bodycam.commands import admin, cases, clips, demo, ingest, registry
+from bodycam.commands import admin, cases, clips, demo, ingest, registry, retention
 from bodycam.errors import INTERNAL_ERROR_EXIT, BodycamError
 
 
@@ -44,7 +44,8 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None,
 
 
 assert cases  # registers link/unlink/suggest on the `cases` group
-for command in [*admin.COMMANDS, *clips.COMMANDS, *demo.COMMANDS, *ingest.COMMANDS, *registry.COMMANDS]:
+for command in [*admin.COMMANDS, *clips.COMMANDS, *demo.COMMANDS, *ingest.COMMANDS, *registry.COMMANDS,
+                *retention.COMMANDS]:
     cli.add_command(command)
 
 

@@ -25,6 +25,16 @@ class IngestIncomplete(BodycamError):
     summary = "some source files failed to ingest; they were left untouched at the source"
 
 
+class SweepBusy(BodycamError):
+    exit_code = 5
+    summary = "another retention sweep is running"
+
+
+class PolicyNotPlanned(BodycamError):
+    exit_code = 6
+    summary = "the retention policy changed since the last plan: run `bodycam retention plan` first"
+
+
 # -- configuration ---------------------------------------------------------
 class ConfigError(BodycamError):
     exit_code = 10

@@ -162,9 +162,15 @@ def test_clerk_path_end_to_end(bodycam_env: dict[str, str], tmp_path: Path, regi
     proc = run_bodycam("clips", "export", str(p1["id"]), "--out", str(out), "--reason", "again", env=env)
     assert proc.returncode == 50 and "refusing to overwrite" in proc.stderr
 
+    run_bodycam("cases", "close", "C-1", "--reason", "judgment", env=env, check=True)
+    again = run_bodycam("cases", "close", "C-1", "--reason", "twice", env=env)
+    assert again.returncode == 50 and "already closed" in again.stderr
+    run_bodycam("cases", "reopen", "C-1", "--reason", "appeal", env=env, check=True)
+
     log = json.loads(run_bodycam("audit", "log", "--format", "json", "--limit", "200", env=env, check=True).stdout)
     actions = [e["action"] for e in log]
-    for expected in ("clip.search", "clip.view", "case.link", "case.unlink", "clip.export", "officers.import"):
+    for expected in ("clip.search", "clip.view", "case.link", "case.unlink", "clip.export", "officers.import",
+                     "case.close", "case.reopen"):
         assert expected in actions, expected
     searches = [e for e in log if e["action"] == "clip.search"]
     assert any(e["details"]["filter"].get("officers") == ["P2"] for e in searches)

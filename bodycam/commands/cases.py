@@ -9,7 +9,8 @@ import click
 from bodycam import output
 from bodycam.commands import format_option, get_app
 from bodycam.commands.registry import cases
-from bodycam.index.evidence import link, suggest, unlink
+from bodycam.index.evidence import link, set_case_status, suggest, unlink
+from bodycam.timeutil import show
 
 
 @cases.command("link")
@@ -51,3 +52,25 @@ def cases_suggest(ctx: click.Context, case: str, margin: int, fmt: str) -> None:
     app.audit("case.suggest", f"case:{case}", {"suggestions": len(rows)})
     click.echo(output.to_json(rows) if fmt == "json" else output.table(rows, ["clip_id", "event_id", "officer",
                                                                                "reason"]))
+
+
+@cases.command("close")
+@click.argument("case")
+@click.option("--reason", required=True)
+@click.pass_context
+def cases_close(ctx: click.Context, case: str, reason: str) -> None:
+    """Close CASE (audited)."""
+    app = get_app(ctx)
+    c = set_case_status(app.ready_db(), case, "closed", reason, app.actor)
+    click.echo(f"case {case}: closed at {show(c.closed_at, app.settings.zone)}")
+
+
+@cases.command("reopen")
+@click.argument("case")
+@click.option("--reason", required=True)
+@click.pass_context
+def cases_reopen(ctx: click.Context, case: str, reason: str) -> None:
+    """Reopen a closed CASE (audited)."""
+    app = get_app(ctx)
+    set_case_status(app.ready_db(), case, "open", reason, app.actor)
+    click.echo(f"case {case}: open")

@@ -166,6 +166,8 @@ class Clip(Base):
     retain_until: Mapped[datetime] = mapped_column(UTCDateTime())
     disposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     disposed_reason: Mapped[str | None] = mapped_column(Text)
+    disposal_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set before the object is deleted: a sweep that dies mid-way finishes the job next time."""
     flags: Mapped[list[ClipFlag]] = relationship(back_populates="clip", cascade="all")
     __table_args__ = (
         Index("ix_clips_officer_start", "officer_id", "recorded_start"),

@@ -135,3 +135,18 @@ def suggest(s: Session, number: str, margin: timedelta) -> list[Suggestion]:
                 f"{clip.recorded_start.isoformat() if clip.recorded_start else '?'} overlaps the event "
                 f"window ±{int(margin.total_seconds())} s")))
     return out
+
+
+def set_case_status(db: Database, number: str, status: str, reason: str, actor: str) -> Case:
+    """Close or reopen a case (audited); closing starts the evidence hold's after-close clock."""
+    if not reason.strip():
+        raise InputError("--reason: required")
+    with db.write() as s:
+        case = get_case(s, number)
+        if case.status == status:
+            raise InputError(f"case {number}: already {status}")
+        case.status = status
+        case.closed_at = utcnow() if status == "closed" else None
+        chain.record(s, actor, f"case.{'close' if status == 'closed' else 'reopen'}", f"case:{number}",
+                     {"reason": reason})
+        return case

@@ -98,6 +98,22 @@ class ObjectStore(ABC):
     def delete(self, key: str, version: str) -> None:
         """Delete one version, only once its lock has expired and no hold is on."""
 
+    def delete_many(self, versions: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+        """Delete versions whose locks have expired; per version None (deleted),
+        'missing', or why the store refused. The store, not we, has the last word."""
+        from bodycam.errors import ObjectNotFound, RetentionViolation
+
+        out: dict[tuple[str, str], str | None] = {}
+        for key, version in versions:
+            try:
+                self.delete(key, version)
+                out[(key, version)] = None
+            except ObjectNotFound:
+                out[(key, version)] = "missing"
+            except RetentionViolation as exc:
+                out[(key, version)] = str(exc)
+        return out
+
     @abstractmethod
     def list(self, prefix: str = "") -> Iterator[tuple[str, str, int]]:
         """(key, version, size) of every stored version under ``prefix``."""

@@ -378,6 +378,22 @@ class S3Store(ObjectStore):
                 raise RetentionViolation(f"{key} version {version}: the store refused the delete") from None
             raise
 
+    def delete_many(self, versions: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+        """One DeleteObjects request per 1,000 versions, without any governance bypass:
+        COMPLIANCE-locked or held versions are refused by the store itself."""
+        from minio.deleteobjects import DeleteObject
+
+        out: dict[tuple[str, str], str | None] = dict.fromkeys(versions)
+        names = {(self.prefix + k, v): (k, v) for k, v in versions}
+        errors = self._call("delete objects", lambda: list(self.client.remove_objects(
+            self.bucket, [DeleteObject(n, v) for n, v in names])))
+        for err in errors:
+            item = names.get((err.name or "", err.version_id or ""))
+            if item is None:
+                continue
+            out[item] = "missing" if err.code in MISSING_CODES else f"refused by the store: {err.code} {err.message}"
+        return out
+
     def list(self, prefix: str = "") -> Iterator[tuple[str, str, int]]:
         objects = self._call(
             "list",

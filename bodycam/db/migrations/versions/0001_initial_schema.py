@@ -170,6 +170,7 @@ def upgrade() -> None:
     sa.Column('retain_until', UTCDateTime(), nullable=False),
     sa.Column('disposed_at', UTCDateTime(), nullable=True),
     sa.Column('disposed_reason', sa.Text(), nullable=True),
+    sa.Column('disposal_started_at', UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_clips_device_id_devices')),
     sa.ForeignKeyConstraint(['officer_id'], ['officers.id'], name=op.f('fk_clips_officer_id_officers')),
     sa.ForeignKeyConstraint(['session_id'], ['interrogation_sessions.id'], name=op.f('fk_clips_session_id_interrogation_sessions')),
