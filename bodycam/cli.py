@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from bodycam import __version__
-from bodycam.commands import admin, cases, clips, demo, ingest, registry, retention
+from bodycam.commands import admin, cases, clips, demo, gaps, ingest, registry, retention
 from bodycam.errors import INTERNAL_ERROR_EXIT, BodycamError
 
 
@@ -44,15 +44,15 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None,
 
 
 assert cases  # registers link/unlink/suggest on the `cases` group
-for command in [*admin.COMMANDS, *clips.COMMANDS, *demo.COMMANDS, *ingest.COMMANDS, *registry.COMMANDS,
-                *retention.COMMANDS]:
+for command in [*admin.COMMANDS, *clips.COMMANDS, *demo.COMMANDS, *gaps.COMMANDS, *ingest.COMMANDS,
+                *registry.COMMANDS, *retention.COMMANDS]:
     cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("BODYCAM_DEBUG"))
     try:
-        cli.main(args=argv, prog_name="bodycam", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="bodycam", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("bodycam: aborted", err=True)
         sys.exit(130)
@@ -74,4 +74,4 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         click.echo(f"bodycam: internal error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
         sys.exit(INTERNAL_ERROR_EXIT)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)  # ctx.exit(n) comes back as a return value

@@ -91,6 +91,16 @@ class RetentionSettings(_Section):
     evidence_after_close_days: int | None = Field(
         default=None, ge=FLOOR_DAYS, description="hold after a case closes; unset = forever"
     )
+    sweep_at: str | None = Field(default="02:30", description="HH:MM (in tz) for the nightly sweep; 'off' = never")
+
+    @field_validator("sweep_at")
+    @classmethod
+    def _hh_mm(cls, value: str | None) -> str | None:
+        if value in ("", "off"):
+            return None
+        if value is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"{value!r} is not HH:MM")
+        return value
 
     @field_validator("floor_days")
     @classmethod
@@ -100,6 +110,35 @@ class RetentionSettings(_Section):
         return value
 
 
+class Tolerance(_Section):
+    start_seconds: float = Field(default=30.0, ge=0, description="late_start beyond this")
+    end_seconds: float = Field(default=30.0, ge=0, description="early_stop beyond this")
+    gap_seconds: float = Field(default=5.0, ge=0, description="interrupted: holes longer than this")
+
+
+SCENARIO_CODES = ("dispatch", "stop_and_check", "on_scene_penalty", "search_and_seizure",
+                  "administrative_enforcement", "major_incident", "interrogation")
+
+
+class CoverageSettings(_Section):
+    body_camera: Tolerance = Tolerance()
+    interrogation: Tolerance = Tolerance(gap_seconds=1.0)
+    scenarios: dict[str, Tolerance] = Field(default_factory=dict, description="per-scenario overrides")
+
+    @field_validator("scenarios")
+    @classmethod
+    def _known(cls, value: dict[str, Tolerance]) -> dict[str, Tolerance]:
+        unknown = sorted(set(value) - set(SCENARIO_CODES))
+        if unknown:
+            raise ValueError(f"unknown scenario {unknown[0]!r} (one of {', '.join(SCENARIO_CODES)})")
+        return value
+
+    def for_scenario(self, scenario: str) -> Tolerance:
+        if scenario in self.scenarios:
+            return self.scenarios[scenario]
+        return self.interrogation if scenario == "interrogation" else self.body_camera
+
+
 class Settings(_Section):
     actor: str | None = Field(default=None, description="who is acting; default the OS user")
     tz: str = Field(default="UTC", description="zone for naive times")
@@ -107,6 +146,7 @@ class Settings(_Section):
     store: StoreSettings = StoreSettings()
     ingest: IngestSettings = IngestSettings()
     retention: RetentionSettings = RetentionSettings()
+    coverage: CoverageSettings = CoverageSettings()
 
     @field_validator("tz")
     @classmethod
@@ -239,7 +279,7 @@ def _scalar_keys(model: type[BaseModel], prefix: str = "") -> dict[str, str]:
         dotted = f"{prefix}{name}"
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             out.update(_scalar_keys(ann, dotted + "."))
-        elif name != "sources":
+        elif name not in ("sources", "scenarios"):
             out[dotted] = _env_name(dotted)
     return out
 

@@ -126,6 +126,9 @@ class MissingTool(BodycamError):
     summary = "a required external program (ffmpeg/ffprobe) is missing"
 
 
+FINDINGS_EXIT = 4
+"""Not an error: `gaps report` found coverage gaps (for scripts and cron)."""
+
 INTERNAL_ERROR_EXIT = 70
 """Exit code for an unexpected exception (a bug): the traceback shows with --debug."""
 
@@ -139,4 +142,5 @@ def exit_code_table() -> list[tuple[int, str, str]]:
         rows[cls.exit_code] = (cls.exit_code, cls.__name__, cls.summary)
         stack.extend(cls.__subclasses__())
     rows[INTERNAL_ERROR_EXIT] = (INTERNAL_ERROR_EXIT, "(internal)", "unexpected error: a bug")
+    rows[FINDINGS_EXIT] = (FINDINGS_EXIT, "(findings)", "gaps report: coverage findings were reported")
     return sorted(rows.values())

@@ -103,3 +103,13 @@ def test_concurrent_writers_do_not_fork(database: Database) -> None:
         status = chain.verify(s)
         assert status.events == 3 * n
         assert len(chain.events(s, subject="w:b", limit=1000)) == n
+
+
+def test_record_many_continues_the_chain(database: Database) -> None:
+    fill(database, 2)
+    with database.write() as s:
+        chain.record_many(s, "sweeper", [("clip.dispose", f"clip:{i}", {"i": i}) for i in range(5)])
+    fill(database, 1)
+    with database.read() as s:
+        status = chain.verify(s)
+    assert status.events == 8

@@ -114,3 +114,23 @@ def test_one_sweep_at_a_time_and_resume(bodycam_env: dict[str, str], tmp_path: P
     assert shown["retention"]["disposed_at"]
     if not isinstance(store, S3Store):  # S3 answers a delete of a missing version with success
         assert "already gone" in shown["retention"]["disposed_reason"]
+
+
+def test_nightly_sweep_plans_a_new_policy_before_applying_it(tmp_path: Path, ffmpeg: str) -> None:
+    from bodycam.app import App
+    from bodycam.ingest.service import nightly_sweep
+
+    env = {"PATH": os.environ["PATH"], "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
+           "BODYCAM_RETENTION_GRACE_DAYS": "0"}
+    run_bodycam("init", env=env, check=True)
+    age(make_clip(tmp_path / "dock" / "CAM1" / "CAM1_P1_20260101080000.mp4", 1.0))
+    run_bodycam("ingest", "run", str(tmp_path / "dock"), env=env, check=True)
+    time.sleep(6)
+    app = App(load_settings(environ=env))
+    said: list[str] = []
+    nightly_sweep(app, said.append)
+    assert "planned (1 due)" in said[-1]  # first night: the policy is shown, nothing deleted
+    (clip,) = json.loads(run_bodycam("clips", "search", "--format", "json", env=env, check=True).stdout)
+    assert clip["disposed_at"] is None
+    nightly_sweep(app, said.append)
+    assert said[-1].startswith("retention: deleted 1 of 1 due")

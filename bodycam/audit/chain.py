@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from bodycam.db.models import AuditEvent
@@ -71,6 +71,28 @@ def record(
     session.add(row)
     session.flush()
     return row
+
+
+def record_many(session: Session, actor: str, entries: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Append several events (action, subject, details) with one look-up and one insert."""
+    if not entries:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+    rows = []
+    for action, subject, details in entries:
+        seq += 1
+        at = utcnow()
+        body = canonical_details(details)
+        digest = event_hash(prev, seq, at, actor, action, subject, body)
+        rows.append({"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject,
+                     "details": body, "prev_hash": prev, "hash": digest})
+        prev = digest
+    session.execute(insert(AuditEvent), rows)
 
 
 @dataclass(frozen=True)

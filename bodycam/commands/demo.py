@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from bodycam import output
+from bodycam.commands.gaps import render
 from bodycam.demo.run import run_demo
 from bodycam.timeutil import show, utcnow
 
@@ -27,11 +28,13 @@ def demo(folder: Path) -> None:
     click.echo(output.table(r.flags, ["clip", "file", "flag", "detail"]))
     click.echo("\n== Inspector: interrogation sessions against their manifests")
     click.echo(output.table(r.sessions, ["session", "listed", "missing"]))
+    click.echo(f"\n== Inspector: coverage gaps (bodycam gaps report; events from {r.files['events']})")
+    click.echo(render(r.gaps, "table", zone))
     click.echo(f"\naudit chain: {r.audit_events} events, verified")
-    click.echo(f"required-recording events for the coverage report: {r.files['events']}")
     env = (f"BODYCAM_DATABASE_URL=sqlite:///{target / 'bodycam.db'} BODYCAM_STORE_URL=file://{target / 'objects'}"
            " BODYCAM_TZ=Asia/Shanghai")
-    click.echo(f"\nexplore it:\n  export {env}\n  bodycam clips search --flag late_upload\n  bodycam audit log")
+    click.echo(f"\nexplore it:\n  export {env}\n  bodycam clips search --flag late_upload\n"
+               "  bodycam gaps report --from 2026-01-01 --to 2027-01-01 --format json\n  bodycam audit log")
 
 
 COMMANDS = [demo]

@@ -15,6 +15,7 @@ COLUMNS = {
     "devices": "serial, kind (body_camera|interrogation_recorder), unit, room, description",
     "assignments": "device, officer, start, end (empty = open-ended)",
     "cases": "number, title, status (open|closed), opened_at, closed_at",
+    "events": "event_id, scenario, start, end, officers (badges separated by ';'), unit, case_id, location",
 }
 
 
@@ -44,6 +45,8 @@ def _group(kind: str) -> click.Group:
     return group
 
 
-officers, devices, assignments, cases = (_group(k) for k in ("officers", "devices", "assignments", "cases"))
+officers, devices, assignments, cases, events = (
+    _group(k) for k in ("officers", "devices", "assignments", "cases", "events")
+)
 
-COMMANDS = [officers, devices, assignments, cases]
+COMMANDS = [officers, devices, assignments, cases, events]

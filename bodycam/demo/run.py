@@ -12,10 +12,12 @@ from sqlalchemy import select
 from bodycam.app import App
 from bodycam.audit import chain
 from bodycam.config import load_settings
+from bodycam.coverage.engine import Report, analyse
 from bodycam.db.models import ClipFlag, DeviceAssignment, InterrogationSession, Unit
 from bodycam.db.schema import upgrade
 from bodycam.db.upsert import get_or_create
 from bodycam.demo import synth
+from bodycam.index.imports import run_import
 from bodycam.index.queries import ClipFilter, search
 from bodycam.index.registry import device_by_serial, officer_by_badge
 from bodycam.ingest.runner import Summary, run_pass
@@ -33,6 +35,7 @@ class DemoResult:
     sessions: list[dict[str, Any]]
     audit_events: int
     files: dict[str, Path]
+    gaps: Report
 
 
 def run_demo(folder: Path, log: Any) -> DemoResult:
@@ -56,7 +59,9 @@ def run_demo(folder: Path, log: Any) -> DemoResult:
         done = summaries[kind]
         log(f"ingest {kind}: {done.seen} files, {done.ingested} stored, {done.duplicates} duplicates, "
             f"{done.flagged} flagged, {done.failed} failed, {done.bytes / 1e6:.1f} MB in {done.seconds:.1f} s")
+    run_import(app.db, "events", files["events"], app.settings.zone, "demo")
     with app.db.read() as s:
+        gaps = analyse(s, app.settings, day - timedelta(days=4), day + timedelta(days=1))
         clerk = search(s, ClipFilter(officers=("P100001",)))
         flags = [{"clip": f.clip_id, "file": f.clip.source_name, "flag": f.flag, "detail": f.detail}
                  for f in s.scalars(select(ClipFlag).order_by(ClipFlag.flag, ClipFlag.clip_id))]
@@ -64,7 +69,7 @@ def run_demo(folder: Path, log: Any) -> DemoResult:
                      "missing": ", ".join(x.manifest.get("missing_files", [])) or "-"}
                     for x in s.scalars(select(InterrogationSession))]
         audit_events = chain.verify(s).events
-    return DemoResult(folder, app, summaries, clerk, flags, sessions, audit_events, files)
+    return DemoResult(folder, app, summaries, clerk, flags, sessions, audit_events, files, gaps)
 
 
 def _registries(app: App, day: datetime) -> None:

@@ -74,7 +74,7 @@ def build(root: Path, day: datetime) -> dict[str, Path]:
         # P100002: a dispatch with a 20 s interruption between two files
         Take("DSJ-A0002", "P100002", at(9, 30), 25, "testsrc"), Take("DSJ-A0002", "P100002", at(9, 30, 45), 20),
         # P100004: a penalty on scene, stopped 30 s early; a search with a black stretch inside the file
-        Take("DSJ-A0004", "P100004", at(11, 0), 30, "pal75bars"),
+        Take("DSJ-A0004", "P100004", at(11, 0), 25, "pal75bars"),
         Take("DSJ-A0004", "P100004", at(14, 0), 40, "yuvtestsrc", black_after=15),
         # a file on P100004's camera that names another officer
         Take("DSJ-A0004", "P100009", at(15, 0), 10, "smptehdbars"),
@@ -118,4 +118,8 @@ def build(root: Path, day: datetime) -> dict[str, Path]:
                     UNIT, "XS-2026-0042", ""])
         w.writerow(["E-006", "major_incident", at(12, 0).isoformat(), at(12, 5).isoformat(), "P100003;P100002",
                     UNIT, "", "广场"])
+        w.writerow(["E-007", "dispatch", late.replace(hour=16).isoformat(),
+                    late.replace(hour=16, second=30).isoformat(), "P100003", UNIT, "", ""])
+        w.writerow(["E-008", "stop_and_check", at(13, 0).isoformat(), at(13, 0, 20).isoformat(), "P100002", UNIT,
+                    "", ""])
     return {"dock": dock, "interrogation": room, "events": events}

@@ -19,7 +19,17 @@ from sqlalchemy.orm import Session
 
 from bodycam.audit import chain
 from bodycam.db.engine import Database
-from bodycam.db.models import DEVICE_KINDS, Case, Device, DeviceAssignment, Officer, Unit
+from bodycam.db.models import (
+    DEVICE_KINDS,
+    SCENARIOS,
+    Case,
+    Device,
+    DeviceAssignment,
+    Event,
+    EventOfficer,
+    Officer,
+    Unit,
+)
 from bodycam.db.upsert import get_or_create
 from bodycam.errors import InputError
 from bodycam.index.tabular import Field, Row, choice, read_rows
@@ -46,10 +56,12 @@ def _time(zone: tzinfo) -> Callable[[str], datetime]:
     return parse
 
 
-def _apply(obj: Any, values: dict[str, Any], result: ImportResult, label: str) -> None:
-    changed = [k for k, v in values.items() if getattr(obj, k) != v]
+def _apply(obj: Any, values: dict[str, Any], result: ImportResult, label: str, extra: tuple[str, ...] = ()) -> None:
+    """Set what differs; count the row as updated (naming the fields) or unchanged."""
+    changed = [k for k, v in values.items() if getattr(obj, k) != v] + list(extra)
     for k in changed:
-        setattr(obj, k, values[k])
+        if k in values:
+            setattr(obj, k, values[k])
     if changed:
         result.updated += 1
         result.changes.append(f"{label}: {', '.join(changed)}")
@@ -131,6 +143,43 @@ def cases(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> No
             _apply(case, values, result, v["number"])
 
 
+def events(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
+    for row in rows:
+        v = row.values
+        if v["end"] < v["start"]:
+            raise row.fail("end", f"{v['end'].isoformat()} precedes start {v['start'].isoformat()}")
+        badges = [b.strip() for b in v["officers"].split(";") if b.strip()]
+        if not badges:
+            raise row.fail("officers", "at least one badge number, separated by ';'")
+    for row in rows:
+        v = row.values
+        case_id = None
+        if v["case_id"]:
+            case_id = get_or_create(s, Case, "number", v["case_id"], title="registered from an event import",
+                                    status="open").id
+        values = {"scenario": v["scenario"], "start": v["start"], "end": v["end"], "unit_id": _unit(s, v["unit"]),
+                  "case_id": case_id, "location": v["location"] or ""}
+        event = s.scalar(select(Event).where(Event.event_id == v["event_id"]))
+        badges = sorted({b.strip() for b in v["officers"].split(";") if b.strip()})
+        before: list[str] = []
+        if event is None:
+            event = Event(event_id=v["event_id"], source="import", **values)
+            s.add(event)
+            s.flush()
+            result.created += 1
+        else:
+            before = sorted(s.scalars(select(Officer.badge).join(EventOfficer, EventOfficer.officer_id == Officer.id)
+                                      .where(EventOfficer.event_id == event.id)))
+            _apply(event, values, result, v["event_id"], ("officers",) if before != badges else ())
+        if before != badges:
+            for old in s.scalars(select(EventOfficer).where(EventOfficer.event_id == event.id)):
+                s.delete(old)
+            s.flush()
+            for badge in badges:
+                s.add(EventOfficer(event_id=event.id, officer_id=get_or_create(s, Officer, "badge", badge,
+                                                                                name="").id))
+
+
 def fields_for(kind: str, zone: tzinfo) -> list[Field]:
     when = _time(zone)
     return {
@@ -140,11 +189,14 @@ def fields_for(kind: str, zone: tzinfo) -> list[Field]:
         "assignments": [Field("device"), Field("officer"), Field("start", True, when), Field("end", False, when)],
         "cases": [Field("number"), Field("title", False), Field("status", False, choice("open", "closed")),
                   Field("opened_at", False, when), Field("closed_at", False, when)],
+        "events": [Field("event_id"), Field("scenario", True, choice(*SCENARIOS)), Field("start", True, when),
+                   Field("end", True, when), Field("officers"), Field("unit", False), Field("case_id", False),
+                   Field("location", False)],
     }[kind]
 
 
 WRITERS: dict[str, Callable[[Session, list[Row], tzinfo, ImportResult], None]] = {
-    "officers": officers, "devices": devices, "assignments": assignments, "cases": cases,
+    "officers": officers, "devices": devices, "assignments": assignments, "cases": cases, "events": events,
 }
 
 

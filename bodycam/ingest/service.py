@@ -72,6 +72,25 @@ def status(app: App) -> Status:
     )
 
 
+def nightly_sweep(app: App, log: Any) -> None:
+    """The unattended sweep. A policy no plan has shown is planned tonight and applied
+    tomorrow night: a change never deletes anything at once."""
+    from bodycam.errors import BodycamError, PolicyNotPlanned, SweepBusy
+    from bodycam.retention import sweep
+
+    try:
+        result = sweep.run(app.db, app.store, app.settings.retention, app.actor)
+        log(f"retention: deleted {result.deleted} of {result.due} due; {len(result.refused)} kept by the store")
+    except PolicyNotPlanned:
+        p = sweep.plan(app.db, app.settings.retention, utcnow())
+        sweep.record_plan(app.db, app.actor, p, what_if=False)
+        log(f"retention: new policy {p.policy} planned ({len(p.due)} due); it applies from the next sweep")
+    except SweepBusy as exc:
+        log(f"retention: {exc}")
+    except BodycamError as exc:
+        log(f"retention: sweep failed: {exc}")
+
+
 def watch(app: App, log: Any, once_event: threading.Event | None = None) -> None:
     """Poll each configured source on its own interval until SIGTERM or SIGINT.
 
@@ -98,6 +117,10 @@ def watch(app: App, log: Any, once_event: threading.Event | None = None) -> None
             log(f"{source.name}: failed {path}: {error}")
 
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    if app.settings.retention.sweep_at:
+        hour, minute = (int(x) for x in app.settings.retention.sweep_at.split(":"))
+        scheduler.add_job(nightly_sweep, "cron", hour=hour, minute=minute, timezone=app.settings.tz,
+                          args=[app, log], id="retention-sweep")
     for source in cfg.sources:
         if not Path(source.path).is_dir():
             log(f"{source.name}: {source.path} is not a folder yet; will keep polling")

@@ -157,6 +157,7 @@ def _dispose_batch(db: Database, store: ObjectStore, ids: list[int], why: dict[i
         targets = {(c.store_key, c.store_version): c.id for c in clips}
     outcome = store.delete_many(list(targets))
     with db.write() as s:
+        events: list[tuple[str, str, dict[str, Any]]] = []
         for (key, version), error in outcome.items():
             clip = s.get(Clip, targets[(key, version)])
             assert clip is not None
@@ -164,14 +165,15 @@ def _dispose_batch(db: Database, store: ObjectStore, ids: list[int], why: dict[i
                 clip.disposed_at = utcnow()
                 clip.disposed_reason = why.get(clip.id, "resumed disposal") + (
                     "" if error is None else " (object already gone: an interrupted sweep had deleted it)")
-                chain.record(s, actor, "clip.dispose", f"clip:{clip.id}", {
-                    "sha256": clip.sha256, "key": key, "version": version, "reason": clip.disposed_reason})
+                events.append(("clip.dispose", f"clip:{clip.id}", {
+                    "sha256": clip.sha256, "key": key, "version": version, "reason": clip.disposed_reason}))
                 result.deleted += 1
             else:
                 clip.disposal_started_at = None
                 result.refused.append((clip.id, error))
-                chain.record(s, actor, "retention.disagreement", f"clip:{clip.id}",
-                             {"policy": "delete", "store": error})
+                events.append(("retention.disagreement", f"clip:{clip.id}", {"policy": "delete", "store": error}))
+        s.flush()
+        chain.record_many(s, actor, events)
 
 
 def dispose_one(db: Database, store: ObjectStore, policy: RetentionSettings, clip_id: int, reason: str,

@@ -46,6 +46,8 @@ from bodycam.store.base import Commit, ObjectInfo, ObjectStore, Progress, PutRes
 
 T = TypeVar("T")
 SHA_META = "bodycam-sha256"
+DELETE_CHUNK = 100
+DELETE_PARALLEL = 8
 AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"}
 MISSING_CODES = {"NoSuchKey", "NoSuchVersion", "ResourceNotFound", "NoSuchObject"}
 
@@ -103,7 +105,7 @@ class S3Store(ObjectStore):
             raise ConfigError("store.access_key and store.secret_key: required for an s3:// store")
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=min(5.0, cfg.timeout_seconds), read=cfg.timeout_seconds),
-            maxsize=cfg.parallel_parts + 4,
+            maxsize=max(cfg.parallel_parts, DELETE_PARALLEL) + 4,
             retries=urllib3.Retry(
                 total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
             ),
@@ -385,8 +387,15 @@ class S3Store(ObjectStore):
 
         out: dict[tuple[str, str], str | None] = dict.fromkeys(versions)
         names = {(self.prefix + k, v): (k, v) for k, v in versions}
-        errors = self._call("delete objects", lambda: list(self.client.remove_objects(
-            self.bucket, [DeleteObject(n, v) for n, v in names])))
+        chunks = [list(names)[i:i + DELETE_CHUNK] for i in range(0, len(names), DELETE_CHUNK)]
+
+        def send(chunk: list[tuple[str, str]]) -> list[Any]:
+            return self._call("delete objects", lambda: list(self.client.remove_objects(
+                self.bucket, [DeleteObject(n, v) for n, v in chunk])))
+
+        # RGW works through one request's keys one by one: several requests in flight go faster
+        with ThreadPoolExecutor(DELETE_PARALLEL) as pool:
+            errors = [e for errs in pool.map(send, chunks) for e in errs]
         for err in errors:
             item = names.get((err.name or "", err.version_id or ""))
             if item is None:

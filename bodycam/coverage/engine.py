@@ -1,0 +1,226 @@
+"""The coverage engine: for each event and each required officer (or, for an
+interrogation, the room recorder), the union of their clips over the event window,
+and the findings an inspector looks for.
+
+Clips are loaded once for the whole report window and grouped by officer and by
+device, so each event costs a binary search, not a query.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bodycam.config import Settings
+from bodycam.coverage.intervals import holes, length, within
+from bodycam.db.models import Clip, ClipFlag, Event, EventOfficer, InterrogationSession, Officer, Unit
+
+KINDS = ("no_footage", "late_start", "early_stop", "interrupted", "discontinuity", "late_upload", "unreadable")
+UNREADABLE = ("unreadable", "empty")
+MAX_CLIP = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Finding:
+    event_id: str
+    scenario: str
+    officer: str
+    unit: str | None
+    kind: str
+    start: datetime
+    end: datetime
+    seconds: float
+    clips: tuple[int, ...] = ()
+    detail: str = ""
+
+
+@dataclass
+class Unit_:
+    """One required recording: an event and an officer (or a room)."""
+
+    event_id: str
+    scenario: str
+    officer: str
+    unit: str | None
+    start: datetime
+    end: datetime
+    required: float
+    covered: float
+    findings: list[Finding] = field(default_factory=list)
+    footage: list[tuple[int, float, float]] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    start: datetime
+    end: datetime
+    units: list[Unit_]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for u in self.units for f in u.findings]
+
+    def summary(self, by: str) -> list[dict[str, Any]]:
+        """Per officer, unit or scenario: events, fully covered, activation rate, coverage, findings."""
+        groups: dict[str, list[Unit_]] = defaultdict(list)
+        for u in self.units:
+            groups[str(getattr(u, by) or "-")].append(u)
+        rows = []
+        for key in sorted(groups):
+            us = groups[key]
+            required = sum(u.required for u in us)
+            covered = sum(u.covered for u in us)
+            kinds: dict[str, int] = defaultdict(int)
+            for u in us:
+                for f in u.findings:
+                    kinds[f.kind] += 1
+            with_footage = sum(1 for u in us if u.covered > 0)
+            rows.append({
+                by: key, "events": len(us), "fully_covered": sum(1 for u in us if not u.findings),
+                "with_footage": with_footage, "activation_rate": round(with_footage / len(us), 4),
+                "required_seconds": round(required, 1), "covered_seconds": round(covered, 1),
+                "coverage": round(covered / required, 4) if required else 1.0, "findings": dict(sorted(kinds.items())),
+            })
+        return rows
+
+
+def _ts(t: datetime) -> float:
+    return t.timestamp()
+
+
+def _dt(x: float) -> datetime:
+    return datetime.fromtimestamp(x, UTC)
+
+
+@dataclass
+class _ClipRow:
+    id: int
+    start: float
+    end: float
+    uploaded: datetime
+    bad: str | None
+    discontinuities: list[Any]
+
+
+class _Index:
+    """Clips by owner (officer or device), sorted by start, for quick overlap look-ups."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, list[_ClipRow]] = defaultdict(list)
+        self.starts: dict[int, list[float]] = {}
+
+    def add(self, owner: int, row: _ClipRow) -> None:
+        self.rows[owner].append(row)
+
+    def freeze(self) -> None:
+        for owner, rows in self.rows.items():
+            rows.sort(key=lambda r: r.start)
+            self.starts[owner] = [r.start for r in rows]
+
+    def overlapping(self, owner: int, lo: float, hi: float) -> list[_ClipRow]:
+        rows = self.rows.get(owner, [])
+        if not rows:
+            return []
+        first = bisect.bisect_left(self.starts[owner], lo - MAX_CLIP.total_seconds())
+        last = bisect.bisect_right(self.starts[owner], hi)
+        return [r for r in rows[first:last] if r.end >= lo and r.start <= hi]
+
+
+def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, units: tuple[str, ...] = (),
+            officers: tuple[str, ...] = (), scenarios: tuple[str, ...] = (), kinds: tuple[str, ...] = ()) -> Report:
+    events = list(s.scalars(select(Event).where(Event.start < end, Event.end > start).order_by(Event.start)))
+    if scenarios:
+        events = [e for e in events if e.scenario in scenarios]
+    unit_code = dict(s.execute(select(Unit.id, Unit.code)).all())
+    people: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
+    for event_id, officer_id, badge, unit_id in s.execute(
+        select(EventOfficer.event_id, Officer.id, Officer.badge, Officer.unit_id)
+        .join(Officer, Officer.id == EventOfficer.officer_id)
+    ):
+        people[event_id].append((officer_id, badge, unit_code.get(unit_id) if unit_id is not None else None))
+    rooms = dict(s.execute(select(InterrogationSession.event_id, InterrogationSession.room_device_id)).all())
+
+    lo, hi = start - MAX_CLIP, end + MAX_CLIP
+    flags: dict[int, str] = {}
+    for clip_id, flag in s.execute(select(ClipFlag.clip_id, ClipFlag.flag).where(ClipFlag.flag.in_(UNREADABLE))):
+        flags[clip_id] = flag
+    by_officer, by_device = _Index(), _Index()
+    for cid, oid, did, cs, ce, up, disc in s.execute(
+        select(Clip.id, Clip.officer_id, Clip.device_id, Clip.recorded_start, Clip.recorded_end, Clip.uploaded_at,
+               Clip.discontinuities)
+        .where(Clip.recorded_start < hi, Clip.recorded_end > lo).execution_options(yield_per=50000)
+    ):
+        row = _ClipRow(cid, _ts(cs), _ts(ce), up, flags.get(cid), disc or [])
+        if oid is not None:
+            by_officer.add(oid, row)
+        if did is not None:
+            by_device.add(did, row)
+    by_officer.freeze()
+    by_device.freeze()
+
+    deadline = timedelta(hours=settings.ingest.upload_deadline_hours)
+    result: list[Unit_] = []
+    for ev in events:
+        tol = settings.coverage.for_scenario(ev.scenario)
+        if ev.scenario == "interrogation" and ev.id in rooms:
+            team = people.get(ev.id, [])
+            who = ";".join(sorted(b for _, b, _ in team)) or "-"
+            unit = next((u for _, _, u in team if u), unit_code.get(ev.unit_id) if ev.unit_id is not None else None)
+            owners = [(by_device, rooms[ev.id], who, unit)]
+        else:
+            event_unit = unit_code.get(ev.unit_id) if ev.unit_id is not None else None
+            owners = [(by_officer, oid, badge, unit or event_unit) for oid, badge, unit in people.get(ev.id, [])]
+        for index, owner, label, unit in owners:
+            if officers and not any(o in label.split(";") for o in officers):
+                continue
+            if units and unit not in units:
+                continue
+            u = _cover(ev, index.overlapping(owner, _ts(ev.start), _ts(ev.end)), label, unit, tol, deadline)
+            if kinds:
+                u.findings = [f for f in u.findings if f.kind in kinds]
+            result.append(u)
+    return Report(start, end, result)
+
+
+def _cover(ev: Event, clips: list[_ClipRow], who: str, unit: str | None, tol: Any, deadline: timedelta) -> Unit_:
+    es, ee = _ts(ev.start), _ts(ev.end)
+    covered = within([(c.start, c.end) for c in clips], (es, ee))
+    u = Unit_(ev.event_id, ev.scenario, who, unit, ev.start, ev.end, ee - es, length(covered),
+              footage=[(c.id, c.start, c.end) for c in clips])
+
+    def add(kind: str, a: float, b: float, ids: list[int] | tuple[int, ...] = (), detail: str = "") -> None:
+        u.findings.append(Finding(ev.event_id, ev.scenario, who, unit, kind, _dt(a), _dt(b), round(b - a, 3),
+                                  tuple(ids), detail))
+
+    if not covered:
+        add("no_footage", es, ee)
+    else:
+        first, last = covered[0][0], covered[-1][1]
+        if first - es > tol.start_seconds:
+            add("late_start", es, first, [c.id for c in clips if c.start == first])
+        if ee - last > tol.end_seconds:
+            add("early_stop", last, ee, [c.id for c in clips if c.end == last])
+        for a, b in holes((es, ee), covered):
+            if a > es and b < ee and b - a > tol.gap_seconds:
+                add("interrupted", a, b, [c.id for c in clips if c.end == a or c.start == b])
+    limit = ev.end + deadline
+    late = [c for c in clips if c.uploaded > limit]
+    if late:
+        add("late_upload", es, ee, [c.id for c in late],
+            f"uploaded after {limit.isoformat()} ({deadline.total_seconds() / 3600:g} h after the event)")
+    bad = [c for c in clips if c.bad]
+    if bad:
+        add("unreadable", es, ee, [c.id for c in bad], ", ".join(sorted({c.bad or "" for c in bad})))
+    for c in clips:
+        for d in c.discontinuities:
+            a, b = max(es, c.start + float(d.get("at", 0))), min(ee, c.start + float(d.get("at", 0))
+                                                                 + float(d.get("seconds", 0)))
+            if b > a or d.get("kind") == "jump":
+                add("discontinuity", a, max(a, b), [c.id], str(d.get("kind", "")))
+    return u
