@@ -26,6 +26,7 @@ E3,dispatch,2026-11-20T12:00:00Z,2026-11-20T12:10:00Z,P2,U1,C-9,
 E4,major_incident,2026-11-20T13:00:00Z,2026-11-20T13:10:00Z,P3,U2,,square
 E5,dispatch,2026-11-20T14:00:00Z,2026-11-20T14:10:00Z,P2,U1,,
 E7,dispatch,2026-11-20T16:00:00Z,2026-11-20T16:10:00Z,P1,U1,,
+E8,dispatch,2026-11-20T17:00:00Z,2026-11-20T17:10:00Z,P1,U1,,
 """
 
 CLIPS = [  # (officer or None, device, start, end, uploaded late?, flag)
@@ -39,7 +40,9 @@ CLIPS = [  # (officer or None, device, start, end, uploaded late?, flag)
     (None, "R1", t(15, 5, 2), t(15, 10), False, None),
     ("P1", "CAM1", t(16, 0), t(16, 0), False, "unreadable"),
     ("P1", "CAM1", t(16, 0), t(16, 10), False, None),
+    ("P1", "CAM1", t(17, 0), t(17, 10), False, None),  # with a black stretch of 30 s and a frozen one of 3 s
 ]
+BREAKS = {10: [{"kind": "black", "at": 60.0, "seconds": 30.0}, {"kind": "frozen", "at": 200.0, "seconds": 3.0}]}
 
 EXPECTED = {
     ("E2", "P1", "late_start", 60.0),
@@ -49,6 +52,7 @@ EXPECTED = {
     ("E5", "P2", "late_upload", 600.0),
     ("E6", "P1;P2", "interrupted", 2.0),
     ("E7", "P1", "unreadable", 600.0),
+    ("E8", "P1", "discontinuity", 30.0),
 }
 
 
@@ -61,7 +65,7 @@ def build(db_url: str, tmp_path: Path) -> dict[str, str]:
     (tmp_path / "events.csv").write_text(EVENTS)
     out = json.loads(run_bodycam("events", "import", str(tmp_path / "events.csv"), "--format", "json", env=env,
                                  check=True).stdout)
-    assert out["created"] == 6
+    assert out["created"] == 7
     again = json.loads(run_bodycam("events", "import", str(tmp_path / "events.csv"), "--format", "json",
                                    env=env, check=True).stdout)
     assert (again["created"], again["updated"]) == (0, 0)
@@ -73,7 +77,8 @@ def build(db_url: str, tmp_path: Path) -> dict[str, str]:
             clip = Clip(sha256=f"{n:064x}", size=1, store_key=f"k{n}", store_version="v", device_id=device.id,
                         officer_id=officer.id if officer else None, device_serial=serial,
                         officer_badge=badge or "", recorded_start=start, recorded_end=end, media={},
-                        discontinuities=[], uploaded_at=end + (timedelta(days=2) if late else timedelta(hours=1)),
+                        discontinuities=BREAKS.get(n, []),
+                        uploaded_at=end + (timedelta(days=2) if late else timedelta(hours=1)),
                         retain_until=end + timedelta(days=180))
             s.add(clip)
             s.flush()
@@ -105,12 +110,12 @@ def test_known_answers(db_url: str, tmp_path: Path) -> None:
     assert got == EXPECTED
     by_officer = {row["officer"]: row for row in r["by_officer"]}
     p1 = by_officer["P1"]
-    assert (p1["events"], p1["fully_covered"], p1["activation_rate"]) == (3, 1, 1.0)
-    assert p1["required_seconds"] == 1800 and p1["covered_seconds"] == 1740
+    assert (p1["events"], p1["fully_covered"], p1["activation_rate"]) == (4, 1, 1.0)
+    assert p1["required_seconds"] == 2400 and p1["covered_seconds"] == 2340
     p3 = by_officer["P3"]
     assert (p3["events"], p3["with_footage"], p3["activation_rate"], p3["coverage"]) == (1, 0, 0.0, 0.0)
     assert {row["scenario"]: row["events"] for row in r["by_scenario"]} == {
-        "dispatch": 4, "stop_and_check": 1, "major_incident": 1, "interrogation": 1}
+        "dispatch": 5, "stop_and_check": 1, "major_incident": 1, "interrogation": 1}
     late = next(f for f in r["findings"] if f["kind"] == "late_start")
     assert late["start"] == "2026-11-20T11:00:00+00:00" and late["clips"]
 

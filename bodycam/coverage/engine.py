@@ -217,10 +217,11 @@ def _cover(ev: Event, clips: list[_ClipRow], who: str, unit: str | None, tol: An
     bad = [c for c in clips if c.bad]
     if bad:
         add("unreadable", es, ee, [c.id for c in bad], ", ".join(sorted({c.bad or "" for c in bad})))
+    any_counts = ev.scenario == "interrogation"  # an interrogation must have none at all
     for c in clips:
         for d in c.discontinuities:
-            a, b = max(es, c.start + float(d.get("at", 0))), min(ee, c.start + float(d.get("at", 0))
-                                                                 + float(d.get("seconds", 0)))
-            if b > a or d.get("kind") == "jump":
-                add("discontinuity", a, max(a, b), [c.id], str(d.get("kind", "")))
+            at, seconds = c.start + float(d.get("at", 0)), float(d.get("seconds", 0))
+            a, b = max(es, at), min(ee, at + seconds)
+            if b > a and (any_counts or seconds > tol.gap_seconds):
+                add("discontinuity", a, b, [c.id], f"{d.get('kind', '')} for {seconds:g} s inside the file")
     return u

@@ -31,7 +31,7 @@ class Take:
     officer: str
     start: datetime
     seconds: int
-    picture: str = "testsrc2"
+    picture: str = "testsrc2"  # moving pictures: a static one would rightly be flagged frozen
     black_after: int | None = None  # seconds of picture before a black stretch
 
 
@@ -69,15 +69,15 @@ def build(root: Path, day: datetime) -> dict[str, Path]:
     dock, room = root / "dock", root / "interrogation"
     takes = [
         # P100001: a dispatch fully covered by two back-to-back files; a stop-and-check started 40 s late
-        Take("DSJ-A0001", "P100001", at(9, 0), 40), Take("DSJ-A0001", "P100001", at(9, 0, 40), 25, "smptebars"),
-        Take("DSJ-A0001", "P100001", at(10, 0, 40), 25, "rgbtestsrc"),
+        Take("DSJ-A0001", "P100001", at(9, 0), 40), Take("DSJ-A0001", "P100001", at(9, 0, 40), 25, "testsrc"),
+        Take("DSJ-A0001", "P100001", at(10, 0, 40), 25, "testsrc"),
         # P100002: a dispatch with a 20 s interruption between two files
         Take("DSJ-A0002", "P100002", at(9, 30), 25, "testsrc"), Take("DSJ-A0002", "P100002", at(9, 30, 45), 20),
         # P100004: a penalty on scene, stopped 30 s early; a search with a black stretch inside the file
-        Take("DSJ-A0004", "P100004", at(11, 0), 25, "pal75bars"),
-        Take("DSJ-A0004", "P100004", at(14, 0), 40, "yuvtestsrc", black_after=15),
+        Take("DSJ-A0004", "P100004", at(11, 0), 25, "testsrc"),
+        Take("DSJ-A0004", "P100004", at(14, 0), 40, "testsrc", black_after=15),
         # a file on P100004's camera that names another officer
-        Take("DSJ-A0004", "P100009", at(15, 0), 10, "smptehdbars"),
+        Take("DSJ-A0004", "P100009", at(15, 0), 10, "testsrc"),
     ]
     for t in takes:
         encode(dock / t.camera / "DCIM" / f"{t.camera}_{t.officer}_{_stamp(t.start)}.mp4", t.start, t.seconds,
@@ -85,7 +85,7 @@ def build(root: Path, day: datetime) -> dict[str, Path]:
     # P100003 docks three days late: the footage of a dispatch on day - 3
     late = day - timedelta(days=3)
     encode(dock / "DSJ-A0003" / f"DSJ-A0003_P100003_{_stamp(late.replace(hour=16))}.mp4",
-           late.replace(hour=16), 30, "colorspectrum")
+           late.replace(hour=16), 30, "testsrc")
     # a file cut short by a battery failure: unreadable
     broken = dock / "DSJ-A0002" / f"DSJ-A0002_P100002_{_stamp(at(13, 0))}.mp4"
     encode(broken, at(13, 0), 20, "testsrc")

@@ -31,6 +31,7 @@ from bodycam.db.engine import Database
 from bodycam.db.models import Clip, ClipFlag, ClipSighting, IngestItem
 from bodycam.errors import BodycamError, DatabaseUnreachable, IntegrityError, StoreUnreachable
 from bodycam.index.registry import assigned_officer, device_by_serial, officer_by_badge
+from bodycam.ingest import discontinuity
 from bodycam.ingest.claims import Claim, claim, heartbeat
 from bodycam.ingest.discover import SourceFile
 from bodycam.ingest.naming import parse_name
@@ -274,8 +275,10 @@ def _verify_stored(ctx: Context, sf: SourceFile, key: str, version: str, sha: st
 
 
 def _flags_for(ctx: Context, sf: SourceFile, rec: Recording, media: MediaFacts, session: SessionLink | None,
-               uploaded: datetime) -> dict[str, str]:
+               uploaded: datetime, breaks: list[dict[str, Any]]) -> dict[str, str]:
     flags = dict(rec.flags)
+    if breaks:
+        flags["discontinuity"] = "; ".join(f"{b['kind']} at {b['at']:g} s for {b['seconds']:g} s" for b in breaks)
     if sf.size == 0:
         flags["empty"] = "zero-byte file"
     elif media.error:
@@ -296,7 +299,8 @@ def _flags_for(ctx: Context, sf: SourceFile, rec: Recording, media: MediaFacts, 
 def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: SessionLink | None, rec: Recording,
            media: MediaFacts, key: str, version: str, sha: str, etag: str, now: datetime
            ) -> tuple[int, str, list[str]]:
-    flags = _flags_for(ctx, sf, rec, media, session, now)
+    breaks = discontinuity.analyse(sf.path, ctx.ffprobe) if media.video_codec and not media.error else []
+    flags = _flags_for(ctx, sf, rec, media, session, now, breaks)
     with ctx.db.write() as s:
         if ctx.db.dialect == "postgresql":  # two workers with identical bytes: one indexes, one records a sighting
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(sha[:15], 16)})
@@ -326,7 +330,7 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
             device_id=device.id if device else None, officer_id=officer.id if officer else None,
             device_serial=rec.device or "", officer_badge=officer.badge if officer else "",
             recorded_start=rec.start, recorded_end=rec.end, time_source=rec.time_source,
-            duration_seconds=media.duration, media=info, discontinuities=[], probe_error=media.error,
+            duration_seconds=media.duration, media=info, discontinuities=breaks, probe_error=media.error,
             source_name=sf.path.name, source_path=str(sf.path), source_host=ctx.host,
             session_id=session.session_pk if session else None, uploaded_at=now,
             retain_until=initial_lock(rec.end, now, ctx.settings.retention),
