@@ -130,6 +130,16 @@ def test_known_answers(db_url: str, tmp_path: Path) -> None:
     proc = run_bodycam("gaps", "report", "--from", "2026-11-20", "--to", "2026-11-21", "--format", "csv", "--out",
                        str(csv_out), env=env)
     assert proc.returncode == 4 and len(csv_out.read_text().splitlines()) == 1 + len(EXPECTED)
+    page = tmp_path / "gaps.html"
+    proc = run_bodycam("gaps", "report", "--from", "2026-11-20", "--to", "2026-11-21", "--format", "html", "--out",
+                       str(page), env=env)
+    html = page.read_text()
+    assert proc.returncode == 4 and html.startswith("<!doctype html>")
+    assert html.count("<svg") == len({(e, o) for e, o, _, _ in EXPECTED})  # one timeline per event with findings
+    assert "<script" not in html and "http" not in html.replace("http://www.w3.org", "")  # self-contained
+    from html.parser import HTMLParser
+
+    HTMLParser().feed(html)
     table = run_bodycam("gaps", "report", "--from", "2026-11-20", "--to", "2026-11-21", env=env).stdout
     assert "no_footage" in table and "by officer:" in table
 

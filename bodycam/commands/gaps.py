@@ -29,7 +29,8 @@ def gaps() -> None:
 @click.option("--officer", multiple=True, help="Badge number (repeatable).")
 @click.option("--scenario", multiple=True, type=click.Choice(SCENARIOS))
 @click.option("--kind", multiple=True, type=click.Choice(KINDS), help="Only findings of this kind.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "html"]), default="table",
+              show_default=True, help="html: one self-contained file with timelines (use with --out).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
 @click.pass_context
 def gaps_report(ctx: click.Context, start: str, end: str, unit: tuple[str, ...], officer: tuple[str, ...],
@@ -72,6 +73,10 @@ def finding_row(f: Any) -> dict[str, Any]:
 
 
 def render(r: Report, fmt: str, zone: Any) -> str:
+    if fmt == "html":
+        from bodycam.coverage.html import render_html
+
+        return render_html(r, zone)
     if fmt == "json":
         return output.to_json(as_json(r))
     rows = [finding_row(f) for f in r.findings]
