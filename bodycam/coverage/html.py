@@ -19,7 +19,8 @@ COLOURS = {"no_footage": "#c0392b", "late_start": "#e67e22", "early_stop": "#e67
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;white-space:nowrap}
+table{border-collapse:collapse;margin:8px 0;font-size:13px}
+td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;white-space:nowrap}
 th{background:#f3f3f3}.num{text-align:right}.ok{color:#1e8449}.bad{color:#c0392b}
 .event{margin:14px 0;padding:8px;border:1px solid #ddd;border-radius:4px}
 .legend span{display:inline-block;margin-right:12px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px}
