@@ -120,7 +120,23 @@ SCENARIO_CODES = ("dispatch", "stop_and_check", "on_scene_penalty", "search_and_
                   "administrative_enforcement", "major_incident", "interrogation")
 
 
+class ReportSettings(_Section):
+    folder: Path | None = Field(default=None, description="where scheduled reports go; unset = data dir/reports")
+    at: str = Field(default="06:00", description="HH:MM (in tz) when the scheduled reports are written")
+    daily: bool = True
+    weekly: bool = True
+    monthly: bool = True
+
+    @field_validator("at")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"{value!r} is not HH:MM")
+        return value
+
+
 class CoverageSettings(_Section):
+    reports: ReportSettings = ReportSettings()
     body_camera: Tolerance = Tolerance()
     interrogation: Tolerance = Tolerance(gap_seconds=1.0)
     scenarios: dict[str, Tolerance] = Field(default_factory=dict, description="per-scenario overrides")

@@ -154,3 +154,27 @@ def test_event_import_errors(db_url: str, tmp_path: Path) -> None:
     bad.write_text("event_id,scenario,start,end,officers\nE9,parking,2026-11-20T10:00:00Z,2026-11-20T11:00:00Z,P1\n")
     proc = run_bodycam("events", "import", str(bad), env=env)
     assert proc.returncode == 50 and "field 'scenario': 'parking' is not one of" in proc.stderr
+
+
+def test_scheduled_periods_and_reports(tmp_path: Path) -> None:
+    from datetime import date
+
+    from bodycam.app import App
+    from bodycam.config import load_settings
+    from bodycam.coverage.scheduled import periods, write_reports
+
+    assert periods(date(2026, 11, 24), True, True, True) == [("daily", date(2026, 11, 23), date(2026, 11, 24))]
+    monday_first = periods(date(2026, 6, 1), True, True, True)  # a Monday and the 1st
+    assert [p[0] for p in monday_first] == ["daily", "weekly", "monthly"]
+    assert monday_first[1][1:] == (date(2026, 5, 25), date(2026, 6, 1))
+    assert monday_first[2][1:] == (date(2026, 5, 1), date(2026, 6, 1))
+
+    env = build(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path)
+    app = App(load_settings(environ={**env, "BODYCAM_COVERAGE_REPORTS_FOLDER": str(tmp_path / "reports")}))
+    written = write_reports(app, date(2026, 11, 21))
+    assert sorted(p.name for p in written) == ["coverage-daily-2026-11-20.html", "coverage-daily-2026-11-20.json"]
+    data = json.loads((tmp_path / "reports" / "coverage-daily-2026-11-20.json").read_text())
+    assert {(f["event_id"], f["kind"]) for f in data["findings"]} == {(e, k) for e, _, k, _ in EXPECTED}
+    log = json.loads(run_bodycam("audit", "log", "--action", "gaps.report.scheduled", "--format", "json",
+                                 env=env, check=True).stdout)
+    assert log[0]["details"]["period"] == "daily" and log[0]["details"]["findings"] == len(EXPECTED)

@@ -72,6 +72,17 @@ def status(app: App) -> Status:
     )
 
 
+def scheduled_reports(app: App, log: Any) -> None:
+    from bodycam.coverage.scheduled import write_reports
+    from bodycam.errors import BodycamError
+
+    try:
+        for path in write_reports(app, utcnow().astimezone(app.settings.zone).date()):
+            log(f"coverage report written: {path}")
+    except BodycamError as exc:
+        log(f"coverage reports failed: {exc}")
+
+
 def nightly_sweep(app: App, log: Any) -> None:
     """The unattended sweep. A policy no plan has shown is planned tonight and applied
     tomorrow night: a change never deletes anything at once."""
@@ -117,6 +128,11 @@ def watch(app: App, log: Any, once_event: threading.Event | None = None) -> None
             log(f"{source.name}: failed {path}: {error}")
 
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    reports = app.settings.coverage.reports
+    if reports.daily or reports.weekly or reports.monthly:
+        hour, minute = (int(x) for x in reports.at.split(":"))
+        scheduler.add_job(scheduled_reports, "cron", hour=hour, minute=minute, timezone=app.settings.tz,
+                          args=[app, log], id="coverage-reports")
     if app.settings.retention.sweep_at:
         hour, minute = (int(x) for x in app.settings.retention.sweep_at.split(":"))
         scheduler.add_job(nightly_sweep, "cron", hour=hour, minute=minute, timezone=app.settings.tz,
