@@ -84,6 +84,8 @@ def build(db_url: str, tmp_path: Path) -> dict[str, str]:
             s.flush()
             if flag:
                 s.add(ClipFlag(clip_id=clip.id, flag=flag, detail="test", created_at=end))
+            if n in BREAKS:  # ingest flags every clip it finds discontinuities in
+                s.add(ClipFlag(clip_id=clip.id, flag="discontinuity", detail="test", created_at=end))
         room = device_by_serial(s, "R1", "interrogation_recorder")
         ev = Event(event_id="E6", scenario="interrogation", start=t(15, 0), end=t(15, 10), source="manifest")
         s.add(ev)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bodycam.config import Settings
@@ -103,9 +103,18 @@ class _ClipRow:
     id: int
     start: float
     end: float
-    uploaded: datetime
+    uploaded: float
     bad: str | None
     discontinuities: list[Any]
+
+
+def _epoch(column: Any, dialect: str) -> Any:
+    """Seconds since 1970 computed by the database: a million clips load as floats,
+    without building two million datetime objects. (Clips with discontinuities carry
+    the ``discontinuity`` flag, so only their JSON is loaded.)"""
+    if dialect == "postgresql":
+        return func.extract("epoch", column)
+    return (func.julianday(column) - 2440587.5) * 86400.0
 
 
 class _Index:
@@ -150,13 +159,20 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
     flags: dict[int, str] = {}
     for clip_id, flag in s.execute(select(ClipFlag.clip_id, ClipFlag.flag).where(ClipFlag.flag.in_(UNREADABLE))):
         flags[clip_id] = flag
+    broken = select(ClipFlag.clip_id).where(ClipFlag.flag == "discontinuity")
+    breaks: dict[int, list[Any]] = {
+        cid: disc for cid, disc in s.execute(select(Clip.id, Clip.discontinuities).where(Clip.id.in_(broken)))
+    }
+    dialect = s.get_bind().dialect.name
     by_officer, by_device = _Index(), _Index()
-    for cid, oid, did, cs, ce, up, disc in s.execute(
-        select(Clip.id, Clip.officer_id, Clip.device_id, Clip.recorded_start, Clip.recorded_end, Clip.uploaded_at,
-               Clip.discontinuities)
+    for cid, oid, did, cs, ce, up in s.execute(
+        select(Clip.id, Clip.officer_id, Clip.device_id, _epoch(Clip.recorded_start, dialect),
+               _epoch(Clip.recorded_end, dialect), _epoch(Clip.uploaded_at, dialect))
         .where(Clip.recorded_start < hi, Clip.recorded_end > lo).execution_options(yield_per=50000)
     ):
-        row = _ClipRow(cid, _ts(cs), _ts(ce), up, flags.get(cid), disc or [])
+        # rounded to the millisecond: julianday arithmetic is off by microseconds at boundaries
+        row = _ClipRow(cid, round(float(cs), 3), round(float(ce), 3), round(float(up), 3), flags.get(cid),
+                       breaks.get(cid) or [])
         if oid is not None:
             by_officer.add(oid, row)
         if did is not None:
@@ -210,7 +226,7 @@ def _cover(ev: Event, clips: list[_ClipRow], who: str, unit: str | None, tol: An
             if a > es and b < ee and b - a > tol.gap_seconds:
                 add("interrupted", a, b, [c.id for c in clips if c.end == a or c.start == b])
     limit = ev.end + deadline
-    late = [c for c in clips if c.uploaded > limit]
+    late = [c for c in clips if c.uploaded > limit.timestamp()]
     if late:
         add("late_upload", es, ee, [c.id for c in late],
             f"uploaded after {limit.isoformat()} ({deadline.total_seconds() / 3600:g} h after the event)")
