@@ -12,7 +12,7 @@ import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -98,11 +98,10 @@ def _dt(x: float) -> datetime:
     return datetime.fromtimestamp(x, UTC)
 
 
-@dataclass
-class _ClipRow:
-    id: int
+class _ClipRow(NamedTuple):
     start: float
     end: float
+    id: int
     uploaded: float
     bad: str | None
     discontinuities: list[Any]
@@ -113,8 +112,9 @@ def _epoch(column: Any, dialect: str) -> Any:
     without building two million datetime objects. (Clips with discontinuities carry
     the ``discontinuity`` flag, so only their JSON is loaded.)"""
     if dialect == "postgresql":
-        return func.extract("epoch", column)
-    return (func.julianday(column) - 2440587.5) * 86400.0
+        return func.round(func.extract("epoch", column), 3)
+    # rounded to the millisecond: julianday arithmetic is off by microseconds at boundaries
+    return func.round((func.julianday(column) - 2440587.5) * 86400.0, 3)
 
 
 class _Index:
@@ -129,8 +129,8 @@ class _Index:
 
     def freeze(self) -> None:
         for owner, rows in self.rows.items():
-            rows.sort(key=lambda r: r.start)
-            self.starts[owner] = [r.start for r in rows]
+            rows.sort()  # tuples: by start first
+            self.starts[owner] = [r[0] for r in rows]
 
     def overlapping(self, owner: int, lo: float, hi: float) -> list[_ClipRow]:
         rows = self.rows.get(owner, [])
@@ -164,18 +164,19 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
         cid: disc for cid, disc in s.execute(select(Clip.id, Clip.discontinuities).where(Clip.id.in_(broken)))
     }
     dialect = s.get_bind().dialect.name
+    room_devices = set(rooms.values())  # only room recorders are looked up by device
     by_officer, by_device = _Index(), _Index()
-    for cid, oid, did, cs, ce, up in s.execute(
+    no_breaks: list[Any] = []
+    result_rows = s.execute(
         select(Clip.id, Clip.officer_id, Clip.device_id, _epoch(Clip.recorded_start, dialect),
                _epoch(Clip.recorded_end, dialect), _epoch(Clip.uploaded_at, dialect))
         .where(Clip.recorded_start < hi, Clip.recorded_end > lo).execution_options(yield_per=50000)
-    ):
-        # rounded to the millisecond: julianday arithmetic is off by microseconds at boundaries
-        row = _ClipRow(cid, round(float(cs), 3), round(float(ce), 3), round(float(up), 3), flags.get(cid),
-                       breaks.get(cid) or [])
+    )
+    for cid, oid, did, cs, ce, up in result_rows:
+        row = _ClipRow(float(cs), float(ce), cid, float(up), flags.get(cid), breaks.get(cid, no_breaks))
         if oid is not None:
             by_officer.add(oid, row)
-        if did is not None:
+        if did in room_devices:
             by_device.add(did, row)
     by_officer.freeze()
     by_device.freeze()
