@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -98,6 +99,15 @@ def _dt(x: float) -> datetime:
     return datetime.fromtimestamp(x, UTC)
 
 
+class _Ev(NamedTuple):
+    id: int
+    event_id: str
+    scenario: str
+    start: datetime
+    end: datetime
+    unit_id: int | None
+
+
 class _ClipRow(NamedTuple):
     start: float
     end: float
@@ -141,9 +151,32 @@ class _Index:
         return [r for r in rows[first:last] if r.end >= lo and r.start <= hi]
 
 
+def _raw_rows(s: Session, query: Any) -> Iterator[tuple[Any, ...]]:
+    """Plain DB-API tuples for the one big read: a million clips skip SQLAlchemy's Row
+    machinery (parameters still go through the column types' bind processing)."""
+    conn = s.connection()
+    compiled = query.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    processors = compiled._bind_processors
+    values = {k: (processors[k](v) if k in processors else v) for k, v in params.items()}
+    if compiled.positional:
+        args: Any = tuple(values[k] for k in compiled.positiontup or ())
+    else:
+        args = values
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), args)
+        while batch := cursor.fetchmany(50000):
+            yield from batch
+    finally:
+        cursor.close()
+
+
 def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, units: tuple[str, ...] = (),
             officers: tuple[str, ...] = (), scenarios: tuple[str, ...] = (), kinds: tuple[str, ...] = ()) -> Report:
-    events = list(s.scalars(select(Event).where(Event.start < end, Event.end > start).order_by(Event.start)))
+    events = [_Ev(*row) for row in s.execute(
+        select(Event.id, Event.event_id, Event.scenario, Event.start, Event.end, Event.unit_id)
+        .where(Event.start < end, Event.end > start).order_by(Event.start))]
     if scenarios:
         events = [e for e in events if e.scenario in scenarios]
     unit_code = dict(s.execute(select(Unit.id, Unit.code)).all())
@@ -167,12 +200,10 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
     room_devices = set(rooms.values())  # only room recorders are looked up by device
     by_officer, by_device = _Index(), _Index()
     no_breaks: list[Any] = []
-    result_rows = s.execute(
-        select(Clip.id, Clip.officer_id, Clip.device_id, _epoch(Clip.recorded_start, dialect),
-               _epoch(Clip.recorded_end, dialect), _epoch(Clip.uploaded_at, dialect))
-        .where(Clip.recorded_start < hi, Clip.recorded_end > lo).execution_options(yield_per=50000)
-    )
-    for cid, oid, did, cs, ce, up in result_rows:
+    query = (select(Clip.id, Clip.officer_id, Clip.device_id, _epoch(Clip.recorded_start, dialect),
+                    _epoch(Clip.recorded_end, dialect), _epoch(Clip.uploaded_at, dialect))
+             .where(Clip.recorded_start < hi, Clip.recorded_end > lo))
+    for cid, oid, did, cs, ce, up in _raw_rows(s, query):
         row = _ClipRow(float(cs), float(ce), cid, float(up), flags.get(cid), breaks.get(cid, no_breaks))
         if oid is not None:
             by_officer.add(oid, row)
@@ -205,7 +236,7 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
     return Report(start, end, result)
 
 
-def _cover(ev: Event, clips: list[_ClipRow], who: str, unit: str | None, tol: Any, deadline: timedelta) -> Unit_:
+def _cover(ev: _Ev, clips: list[_ClipRow], who: str, unit: str | None, tol: Any, deadline: timedelta) -> Unit_:
     es, ee = _ts(ev.start), _ts(ev.end)
     covered = within([(c.start, c.end) for c in clips], (es, ee))
     u = Unit_(ev.event_id, ev.scenario, who, unit, ev.start, ev.end, ee - es, length(covered),
