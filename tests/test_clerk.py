@@ -184,6 +184,7 @@ def test_export_detects_altered_bytes(tmp_path: Path, ffmpeg: str) -> None:
     clip = make_clip(tmp_path / "dock" / "CAM1" / "CAM1_P1_20261101080000.mp4", 1.0)
     age(clip)
     run_bodycam("ingest", "run", str(tmp_path / "dock"), env=env, check=True)
+    assert "data:     1 of 1 clip(s) verified" in run_bodycam("check", "--verify-data", env=env, check=True).stdout
     (data,) = (tmp_path / "bodycam" / "objects" / "objects").rglob("*.data")
     data.chmod(0o600)
     raw = bytearray(data.read_bytes())
@@ -194,3 +195,5 @@ def test_export_detects_altered_bytes(tmp_path: Path, ffmpeg: str) -> None:
     assert list((tmp_path / "out").iterdir()) == []
     log = json.loads(run_bodycam("audit", "log", "--format", "json", env=env, check=True).stdout)
     assert log[0]["action"] == "clip.integrity_failure" and log[0]["subject"] == "clip:1"
+    check = run_bodycam("check", "--verify-data", env=env)
+    assert check.returncode == 35 and "data:     FAILED clip 1" in check.stdout

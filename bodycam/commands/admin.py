@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
+from sqlalchemy import select
 
 from bodycam import output
 from bodycam.audit import chain
 from bodycam.commands import format_option, get_app
+from bodycam.db.models import Clip
 from bodycam.db.schema import upgrade
+from bodycam.errors import IntegrityError, ObjectNotFound
 from bodycam.timeutil import show
 
 
@@ -48,9 +52,10 @@ def config_show(ctx: click.Context, fmt: str) -> None:
 
 
 @click.command()
+@click.option("--verify-data", is_flag=True, help="Also read every kept clip back and compare its SHA-256.")
 @click.pass_context
-def check(ctx: click.Context) -> None:
-    """Self-check: database and schema, object store and its lock, audit chain."""
+def check(ctx: click.Context, verify_data: bool) -> None:
+    """Self-check: database and schema, object store and its lock, audit chain (and the data)."""
     app = get_app(ctx)
     db = app.ready_db()
     click.echo("database: ok (schema current)")
@@ -59,7 +64,24 @@ def check(ctx: click.Context) -> None:
     with db.read() as session:
         status = chain.verify(session)
     click.echo(f"audit:    ok ({status.events} events, head {status.head_hash[:16]})")
-    app.audit("system.check", "system", {"audit_events": status.events})
+    bad: list[str] = []
+    if verify_data:
+        with db.read() as session:
+            clips = session.execute(select(Clip.id, Clip.store_key, Clip.store_version, Clip.sha256, Clip.size)
+                                    .where(Clip.disposed_at.is_(None)).order_by(Clip.id)).all()
+        with click.progressbar(length=sum(c.size for c in clips), label="verifying", file=sys.stderr) as bar:
+            for c in clips:
+                try:
+                    app.store.verify(c.store_key, c.store_version, c.sha256, progress=bar.update)
+                except (IntegrityError, ObjectNotFound) as exc:
+                    bad.append(f"clip {c.id}: {exc}")
+        for line in bad:
+            click.echo(f"data:     FAILED {line}")
+        click.echo(f"data:     {len(clips) - len(bad)} of {len(clips)} clip(s) verified")
+    app.audit("system.check", "system", {"audit_events": status.events, "verify_data": verify_data,
+                                         "data_failures": bad[:100]})
+    if bad:
+        raise IntegrityError(f"{len(bad)} clip(s) failed verification; the first: {bad[0]}")
 
 
 @click.group()
