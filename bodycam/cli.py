@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from bodycam import __version__
-from bodycam.commands import admin, cases, clips, demo, gaps, ingest, registry, retention
+from bodycam.commands import admin, cases, clips, demo, gaps, ingest, registry, retention  # noqa: F401 (cases adds to registry's group)
 from bodycam.errors import INTERNAL_ERROR_EXIT, BodycamError
 
 
@@ -43,7 +43,6 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None,
     ctx.call_on_close(lambda: ctx.obj.get("app") and ctx.obj["app"].close())
 
 
-assert cases  # registers link/unlink/suggest on the `cases` group
 for command in [*admin.COMMANDS, *clips.COMMANDS, *demo.COMMANDS, *gaps.COMMANDS, *ingest.COMMANDS,
                 *registry.COMMANDS, *retention.COMMANDS]:
     cli.add_command(command)

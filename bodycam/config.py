@@ -96,11 +96,7 @@ class RetentionSettings(_Section):
     @field_validator("sweep_at")
     @classmethod
     def _hh_mm(cls, value: str | None) -> str | None:
-        if value in ("", "off"):
-            return None
-        if value is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-            raise ValueError(f"{value!r} is not HH:MM")
-        return value
+        return None if value in (None, "", "off") else _check_hh_mm(value)
 
     @field_validator("floor_days")
     @classmethod
@@ -130,9 +126,7 @@ class ReportSettings(_Section):
     @field_validator("at")
     @classmethod
     def _hh_mm(cls, value: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-            raise ValueError(f"{value!r} is not HH:MM")
-        return value
+        return _check_hh_mm(value)
 
 
 class CoverageSettings(_Section):
@@ -205,6 +199,12 @@ def _check_zone(value: str) -> str:
     return value
 
 
+def _check_hh_mm(value: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f"{value!r} is not HH:MM")
+    return value
+
+
 def _os_user() -> str:
     try:
         return getpass.getuser()
@@ -271,7 +271,7 @@ def _mask(key: str, value: Any) -> str:
         return "(unset)"
     if isinstance(value, SecretStr):
         raw = value.get_secret_value()
-        return _mask_url(raw) if key == "database.url" else "********"
+        return mask_url(raw) if key == "database.url" else "********"
     if key in SECRET_KEYS:
         return "********"
     if isinstance(value, tuple):
@@ -279,7 +279,7 @@ def _mask(key: str, value: Any) -> str:
     return str(value)
 
 
-def _mask_url(url: str) -> str:
+def mask_url(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:****@", url)
 
 

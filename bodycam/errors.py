@@ -136,11 +136,11 @@ INTERNAL_ERROR_EXIT = 70
 def exit_code_table() -> list[tuple[int, str, str]]:
     """(code, class name, summary) for every error class, sorted by code."""
     rows: dict[int, tuple[int, str, str]] = {}
-    stack: list[type[BodycamError]] = [BodycamError]
-    while stack:
-        cls = stack.pop()
-        rows[cls.exit_code] = (cls.exit_code, cls.__name__, cls.summary)
-        stack.extend(cls.__subclasses__())
+    queue: list[type[BodycamError]] = [BodycamError]
+    while queue:  # breadth first: a subclass that reuses its parent's code does not replace it
+        cls = queue.pop(0)
+        rows.setdefault(cls.exit_code, (cls.exit_code, cls.__name__, cls.summary))
+        queue.extend(cls.__subclasses__())
     rows[INTERNAL_ERROR_EXIT] = (INTERNAL_ERROR_EXIT, "(internal)", "unexpected error: a bug")
     rows[FINDINGS_EXIT] = (FINDINGS_EXIT, "(findings)", "gaps report: coverage findings were reported")
     return sorted(rows.values())

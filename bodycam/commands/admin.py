@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bodycam import output
 from bodycam.audit import chain
 from bodycam.commands import format_option, get_app
+from bodycam.config import mask_url
 from bodycam.db.models import Clip
 from bodycam.db.schema import upgrade
 from bodycam.errors import IntegrityError, ObjectNotFound
@@ -27,7 +28,7 @@ def init(ctx: click.Context) -> None:
     app.audit("system.init", "system", {"schema_before": before, "schema_after": after,
                                         "store": app.store.url})
     state = "up to date" if before == after else f"upgraded {before or '(empty)'} -> {after}"
-    click.echo(f"database: {app.db.url.split('@')[-1] if '@' in app.db.url else app.db.url} ({state})")
+    click.echo(f"database: {mask_url(app.db.url)} ({state})")
     click.echo(f"store:    {app.store.url} (write-once, locked)")
 
 

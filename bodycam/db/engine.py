@@ -7,7 +7,6 @@ instead of forking it. PostgreSQL: psycopg 3 with pre-ping.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,13 +17,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
+from bodycam.config import mask_url
 from bodycam.errors import ConfigError, DatabaseUnreachable
 
 _IMMEDIATE = "bodycam_immediate"
-
-
-def _masked(url: str) -> str:
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:****@", url)
 
 
 class Database:
@@ -35,7 +31,7 @@ class Database:
         try:
             parsed = make_url(url)
         except ArgumentError:
-            raise ConfigError(f"database.url: not a database URL: {_masked(url)}") from None
+            raise ConfigError(f"database.url: not a database URL: {mask_url(url)}") from None
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {}
         if self.dialect == "sqlite":
@@ -82,7 +78,7 @@ class Database:
 
     def _unreachable(self, exc: BaseException) -> str:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        return f"cannot reach database {_masked(self.url)}: {reason}"
+        return f"cannot reach database {mask_url(self.url)}: {reason}"
 
     def ping(self) -> None:
         try:

@@ -122,4 +122,5 @@ def _write_receipt(path: Path, done: list[Exported], actor: str, reason: str, st
         lines += [f"clip {e.clip_id}: {e.path.name}", f"  sha256  {e.sha256}", f"  size    {e.size} bytes",
                   f"  object  {e.store_key} (version {e.store_version})", ""]
     path.with_suffix(".txt").write_text("\n".join(lines))
-    (path.parent / "SHA256SUMS").open("a").write("".join(f"{e.sha256}  {e.path.name}\n" for e in done))
+    with (path.parent / "SHA256SUMS").open("a") as sums:
+        sums.write("".join(f"{e.sha256}  {e.path.name}\n" for e in done))

@@ -69,6 +69,16 @@ def _apply(obj: Any, values: dict[str, Any], result: ImportResult, label: str, e
         result.unchanged += 1
 
 
+def _upsert(s: Session, model: Any, key: str, value: str, values: dict[str, Any], result: ImportResult) -> None:
+    """Create the row with this unique key, or update what differs."""
+    row = s.scalar(select(model).where(getattr(model, key) == value))
+    if row is None:
+        s.add(model(**{key: value}, **values))
+        result.created += 1
+    else:
+        _apply(row, values, result, value)
+
+
 def _unit(s: Session, code: str | None) -> int | None:
     return get_or_create(s, Unit, "code", code, name="").id if code else None
 
@@ -76,13 +86,7 @@ def _unit(s: Session, code: str | None) -> int | None:
 def officers(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
     for row in rows:
         v = row.values
-        unit_id = _unit(s, v["unit"])
-        officer = s.scalar(select(Officer).where(Officer.badge == v["badge"]))
-        if officer is None:
-            s.add(Officer(badge=v["badge"], name=v["name"] or "", unit_id=unit_id))
-            result.created += 1
-        else:
-            _apply(officer, {"name": v["name"] or "", "unit_id": unit_id}, result, v["badge"])
+        _upsert(s, Officer, "badge", v["badge"], {"name": v["name"] or "", "unit_id": _unit(s, v["unit"])}, result)
 
 
 def devices(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
@@ -90,12 +94,7 @@ def devices(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> 
         v = row.values
         values = {"kind": v["kind"] or "body_camera", "unit_id": _unit(s, v["unit"]), "room": v["room"],
                   "description": v["description"] or ""}
-        device = s.scalar(select(Device).where(Device.serial == v["serial"]))
-        if device is None:
-            s.add(Device(serial=v["serial"], **values))
-            result.created += 1
-        else:
-            _apply(device, values, result, v["serial"])
+        _upsert(s, Device, "serial", v["serial"], values, result)
 
 
 def assignments(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
@@ -135,12 +134,7 @@ def cases(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> No
             raise row.fail("closed_at", "required when status is closed")
         values = {"title": v["title"] or "", "status": status, "opened_at": v["opened_at"],
                   "closed_at": v["closed_at"] if status == "closed" else None}
-        case = s.scalar(select(Case).where(Case.number == v["number"]))
-        if case is None:
-            s.add(Case(number=v["number"], **values))
-            result.created += 1
-        else:
-            _apply(case, values, result, v["number"])
+        _upsert(s, Case, "number", v["number"], values, result)
 
 
 def events(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:

@@ -32,7 +32,7 @@ from bodycam.db.models import Clip, ClipFlag, ClipSighting, IngestItem
 from bodycam.errors import BodycamError, DatabaseUnreachable, IntegrityError, StoreUnreachable
 from bodycam.index.registry import assigned_officer, device_by_serial, officer_by_badge
 from bodycam.ingest import discontinuity
-from bodycam.ingest.claims import Claim, claim, heartbeat
+from bodycam.ingest.claims import Claim, claim, heartbeat, source_key
 from bodycam.ingest.discover import SourceFile
 from bodycam.ingest.naming import parse_name
 from bodycam.ingest.probe import MediaFacts, probe
@@ -92,21 +92,20 @@ class _Hashing:
 
     def read(self, n: int = -1) -> bytes:
         data = self.fh.read(n)
-        self.read_bytes += len(data)
-        if time.monotonic() - self._last > 60:
-            self._last = time.monotonic()
-            self.beat()
-        faults.point("mid_upload")
+        self._tick(len(data))
         return data
 
     def readinto(self, buf: bytearray) -> int:
         n = self.fh.readinto(buf)
+        self._tick(n)
+        return n
+
+    def _tick(self, n: int) -> None:
         self.read_bytes += n
         if time.monotonic() - self._last > 60:
             self._last = time.monotonic()
             self.beat()
         faults.point("mid_upload")
-        return n
 
 
 def _safe(name: str) -> str:
@@ -138,8 +137,6 @@ def ingest_file(ctx: Context, sf: SourceFile, kind: str, session: SessionLink | 
 def _fail(ctx: Context, sf: SourceFile, error: str, record: bool = True) -> Result:
     """Note the failure on the item (if the database answers); the source stays untouched."""
     if record:
-        from bodycam.ingest.claims import source_key
-
         try:
             with ctx.db.write() as s:
                 item = s.scalar(select(IngestItem).where(IngestItem.source_key == source_key(ctx.host, sf)))
@@ -162,8 +159,6 @@ def _ingest_once(ctx: Context, sf: SourceFile, kind: str, session: SessionLink |
 
 def _finish_done(ctx: Context, sf: SourceFile) -> Result:
     """Indexed in an earlier pass (perhaps one that died before releasing)."""
-    from bodycam.ingest.claims import source_key
-
     with ctx.db.read() as s:
         item = s.scalar(select(IngestItem).where(IngestItem.source_key == source_key(ctx.host, sf)))
     assert item is not None

@@ -10,6 +10,7 @@ marked disposed, with an audit event per deletion.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from sqlalchemy.engine import make_url
 from bodycam.audit import chain
 from bodycam.config import RetentionSettings
 from bodycam.db.engine import Database
-from bodycam.db.models import AuditEvent, Clip
+from bodycam.db.models import Clip
 from bodycam.errors import PolicyNotPlanned, SweepBusy
 from bodycam.retention.facts import load_facts
 from bodycam.retention.policy import Decision, decide, fingerprint
@@ -67,12 +68,8 @@ def record_plan(db: Database, actor: str, p: Plan, what_if: bool) -> None:
 
 def _last_planned_policy(db: Database) -> str | None:
     with db.read() as s:
-        for ev in s.scalars(select(AuditEvent).where(AuditEvent.action == "retention.plan")
-                            .order_by(AuditEvent.seq.desc()).limit(1)):
-            import json
-
-            return str(json.loads(ev.details).get("policy"))
-    return None
+        last = chain.events(s, action="retention.plan", limit=1)
+    return str(json.loads(last[0].details).get("policy")) if last else None
 
 
 @contextmanager

@@ -43,6 +43,7 @@ from bodycam.errors import (
     StoreUnreachable,
 )
 from bodycam.store.base import Commit, ObjectInfo, ObjectStore, Progress, PutResult, Readable, read_full
+from bodycam.timeutil import utcnow
 
 T = TypeVar("T")
 SHA_META = "bodycam-sha256"
@@ -361,8 +362,6 @@ class S3Store(ObjectStore):
         )
 
     def delete(self, key: str, version: str) -> None:
-        from bodycam.timeutil import utcnow
-
         info = self.stat(key, version)
         if info.legal_hold:
             raise RetentionViolation(f"{key} version {version}: under legal hold; not deleted")
