@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from bodycam.db.engine import Database
-from bodycam.db.schema import current_revision, head_revision, require_current, upgrade
+from bodycam.db.schema import HEAD, current_revision, head_revision, require_current, upgrade
 from bodycam.errors import SchemaTooNew, SchemaTooOld
 from tests.conftest import run_bodycam
 
@@ -19,6 +19,12 @@ def test_upgrade_is_idempotent(db_url: str) -> None:
     assert upgrade(db) == (head_revision(), head_revision())
     require_current(db)
     db.dispose()
+
+
+def test_head_constant_is_alembics_head() -> None:
+    """Commands check the schema against HEAD without loading Alembic; a new
+    migration must move HEAD with it."""
+    assert head_revision() == HEAD
 
 
 def test_newer_schema_refused(database: Database) -> None:

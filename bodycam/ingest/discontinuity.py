@@ -20,10 +20,10 @@ import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cv2
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 JUMP_SECONDS = 1.0
 SAMPLES_PER_SECOND = 2.0
@@ -57,6 +57,9 @@ def packet_jumps(path: Path, ffprobe: str = "ffprobe") -> list[Stretch]:
 
 
 def picture_stretches(path: Path) -> list[Stretch]:
+    import cv2  # loaded only when there is a picture to decode: it costs start-up time
+    import numpy as np
+
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         return []

@@ -16,9 +16,7 @@ import os
 import stat as stat_mod
 import time
 import uuid
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -32,41 +30,8 @@ from bodycam.errors import (
     StoreError,
 )
 from bodycam.store.base import Commit, ObjectInfo, ObjectStore, Progress, PutResult, Readable
+from bodycam.store.copying import copy_hashing
 from bodycam.timeutil import utcnow
-
-CHUNK = 4 << 20
-
-
-def _copy_hashing(stream: Readable, out: BinaryIO, digest: Any, progress: Progress | None) -> int:
-    """Copy while hashing, in one read: the write of one chunk overlaps the hash of
-    the next (both release the GIL), and reused buffers spare the page faults."""
-    readinto = getattr(stream, "readinto", None)
-    size = 0
-    with ThreadPoolExecutor(1, thread_name_prefix="store-write") as writer:
-        pending: deque[Future[int]] = deque()
-        buffers = [bytearray(CHUNK) for _ in range(3)]
-        turn = 0
-        while True:
-            if len(pending) == len(buffers):  # the buffer about to be reused must be written out
-                pending.popleft().result()
-            buf = buffers[turn % len(buffers)]
-            if readinto is not None:
-                n = readinto(buf)
-                view = memoryview(buf)[:n]
-            else:
-                data = stream.read(CHUNK)
-                n, view = len(data), memoryview(data)
-            if not n:
-                break
-            pending.append(writer.submit(out.write, view))
-            digest.update(view)
-            size += n
-            turn += 1
-            if progress:
-                progress(n)
-        for f in pending:
-            f.result()
-    return size
 
 
 def _fsync_dir(path: Path) -> None:
@@ -152,10 +117,12 @@ class LocalStore(ObjectStore):
         tmp = self._tmp / f"{version}.partial"
         digest, size = hashlib.sha256(), 0
         try:
-            with open(tmp, "xb") as out:
-                size = _copy_hashing(stream, out, digest, progress)
-                out.flush()
-                os.fsync(out.fileno())
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            try:
+                size = copy_hashing(stream, fd, digest, progress)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             got = digest.hexdigest()
             if sha256 is not None and got != sha256:
                 raise IntegrityError(f"{key}: streamed SHA-256 {got} != expected {sha256}; nothing stored")
