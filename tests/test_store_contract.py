@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from minio import Minio
@@ -14,6 +17,7 @@ from minio.deleteobjects import DeleteObject
 
 from bodycam.errors import IntegrityError, ObjectNotFound, RetentionViolation
 from bodycam.store import ObjectStore
+from bodycam.store.local import LocalStore
 from bodycam.store.s3 import S3Store, parse_s3_time
 from bodycam.timeutil import utcnow
 
@@ -156,3 +160,58 @@ def test_missing_version_is_not_found(store: ObjectStore) -> None:
 def test_rgw_date_parsing() -> None:
     t = parse_s3_time("2026-11-23T20:00:00.123456789Z")
     assert t.isoformat() == "2026-11-23T20:00:00.123456+00:00"
+
+
+# -- litter from killed writers ------------------------------------------------------
+WRITER = """
+import sys
+from datetime import timedelta
+from pathlib import Path
+from bodycam.store.local import LocalStore
+from bodycam.timeutil import utcnow
+LocalStore(sys.argv[1]).put("k/clip.mp4", sys.stdin.buffer, retain_until=utcnow() + timedelta(days=1))
+"""
+
+
+def test_local_sweep_removes_a_killed_writers_partial_but_not_a_live_ones(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "objects")
+    store.ensure()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(store.root)], stdin=subprocess.PIPE)
+    assert writer.stdin is not None
+    writer.stdin.write(os.urandom(3 * MiB))  # mid-copy: stdin stays open
+    writer.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not (partials := list((store.root / "tmp").glob("*.partial"))) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(partials) == 1
+    old = time.time() - 3600
+    os.utime(partials[0], (old, old))  # past the grace minute: only the lock protects it now
+    try:
+        assert store.sweep_incomplete(timedelta(0)) == []
+        assert partials[0].exists()
+    finally:
+        writer.kill()
+        writer.wait()
+    removed = store.sweep_incomplete(timedelta(0))
+    assert len(removed) == 1 and removed[0].startswith(partials[0].name)
+    assert not partials[0].exists()
+    assert list(store.list()) == []
+    res = put(store, "k/clip.mp4", b"after the crash")  # the store still works
+    assert store.verify(res.key, res.version, res.sha256) == len(b"after the crash")
+
+
+def test_s3_sweep_aborts_only_old_unfinished_uploads(s3_store: S3Store) -> None:
+    name = f"{s3_store.prefix}abandoned/clip.mp4"
+    upload_id = s3_store.client._create_multipart_upload(s3_store.bucket, name, {})
+
+    def unfinished() -> list[str]:
+        page = s3_store.client._list_multipart_uploads(s3_store.bucket, prefix=s3_store.prefix or None)
+        return [u.upload_id for u in page.uploads if u.upload_id]
+
+    assert upload_id in unfinished()
+    assert s3_store.sweep_incomplete(timedelta(hours=1)) == []  # might still be in progress
+    assert upload_id in unfinished()
+    time.sleep(1.1)
+    removed = s3_store.sweep_incomplete(timedelta(seconds=1))
+    assert len(removed) == 1 and upload_id in removed[0] and name in removed[0]
+    assert upload_id not in unfinished()

@@ -31,6 +31,7 @@ def make_context(app: App, release: str | None = None, move_to: Path | None = No
     ffprobe = require_ffprobe()
     db = app.ready_db()
     app.store.check()
+    clear_litter(app)
     from zoneinfo import ZoneInfo
 
     return Context(
@@ -38,6 +39,19 @@ def make_context(app: App, release: str | None = None, move_to: Path | None = No
         host=socket.gethostname(), release=release, move_to=move_to.absolute() if move_to else None,
         ffprobe=ffprobe, pattern=pattern, zone=ZoneInfo(tz) if tz else app.settings.zone,
     )
+
+
+INCOMPLETE_AFTER = timedelta(hours=24)
+"""An S3 multipart upload this old has no writer left (a 2 GiB file takes seconds)."""
+
+
+def clear_litter(app: App) -> list[str]:
+    """Remove what killed writers left in the store (partial files, unfinished
+    multipart uploads): never an object, only bytes no index row points to."""
+    removed = app.store.sweep_incomplete(INCOMPLETE_AFTER)
+    if removed:
+        app.audit("store.litter_removed", app.store.url, {"removed": removed})
+    return removed
 
 
 @dataclass(frozen=True)

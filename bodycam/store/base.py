@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import BinaryIO, Protocol
 
 Progress = Callable[[int], None]
@@ -113,6 +113,12 @@ class ObjectStore(ABC):
             except RetentionViolation as exc:
                 out[(key, version)] = str(exc)
         return out
+
+    @abstractmethod
+    def sweep_incomplete(self, older_than: timedelta) -> list[str]:
+        """Remove what a killed writer left behind that is not an object (a partial
+        file, an unfinished multipart upload); return what was removed. Never
+        touches a stored version, and never work that may still be in progress."""
 
     @abstractmethod
     def list(self, prefix: str = "") -> Iterator[tuple[str, str, int]]:

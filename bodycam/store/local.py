@@ -10,6 +10,7 @@ mode stops an administrator. The audit chain and ``check`` detect such loss.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -17,8 +18,8 @@ import stat as stat_mod
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
-from datetime import datetime
+from contextlib import AbstractContextManager, contextmanager, suppress
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -32,6 +33,8 @@ from bodycam.errors import (
 from bodycam.store.base import Commit, ObjectInfo, ObjectStore, Progress, PutResult, Readable
 from bodycam.store.copying import copy_hashing
 from bodycam.timeutil import utcnow
+
+SCRATCH_GRACE_SECONDS = 60
 
 
 def _fsync_dir(path: Path) -> None:
@@ -90,13 +93,56 @@ class LocalStore(ObjectStore):
 
     def _write_lock(self, key: str, version: str, record: dict[str, Any]) -> None:
         _, lock = self._paths(key, version)
-        tmp = self._tmp / f"{uuid.uuid4().hex}.lock"
-        with open(tmp, "w") as fh:
-            json.dump(record, fh, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, lock)
+        with self._scratch(f"{uuid.uuid4().hex}.lock") as (tmp, fd):
+            data = memoryview(json.dumps(record, sort_keys=True).encode())
+            while data:
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
+            os.replace(tmp, lock)
         _fsync_dir(lock.parent)
+
+    @contextmanager
+    def _scratch(self, name: str) -> Iterator[tuple[Path, int]]:
+        """A new file in tmp/, flock-ed while we live: a crash drops the lock, and
+        :meth:`sweep_incomplete` then knows the file is litter, not work in progress."""
+        tmp = self._tmp / name
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            yield tmp, fd
+        finally:
+            with suppress(FileNotFoundError):  # renamed into place, or never got that far
+                tmp.unlink()
+            os.close(fd)
+
+    def sweep_incomplete(self, older_than: timedelta) -> list[str]:
+        """Remove scratch files whose writer is gone: their flock is free (the kernel
+        drops it when a process dies) and they are over a minute old."""
+        removed: list[str] = []
+        for path in sorted(self._tmp.glob("*")):
+            if path.suffix not in (".partial", ".lock") or not path.is_file():
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # a live writer holds it (or the filesystem cannot say)
+                os.close(fd)
+                continue
+            try:
+                st = os.fstat(fd)
+                if time.time() - st.st_mtime < SCRATCH_GRACE_SECONDS:  # may be between create and flock
+                    continue
+                path.unlink()
+                size = st.st_size
+                removed.append(f"{path.name} ({size} bytes)")
+            except FileNotFoundError:
+                pass
+            finally:
+                os.close(fd)
+        return removed
 
     # -- operations -----------------------------------------------------------
     def put(
@@ -114,42 +160,35 @@ class LocalStore(ObjectStore):
         self.check()
         target = self._dir(key)
         version = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
-        tmp = self._tmp / f"{version}.partial"
         digest, size = hashlib.sha256(), 0
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-            try:
+            with self._scratch(f"{version}.partial") as (tmp, fd):
                 size = copy_hashing(stream, fd, digest, progress)
                 os.fsync(fd)
-            finally:
-                os.close(fd)
-            got = digest.hexdigest()
-            if sha256 is not None and got != sha256:
-                raise IntegrityError(f"{key}: streamed SHA-256 {got} != expected {sha256}; nothing stored")
-            if commit is not None and not commit(got):
-                return None
-            os.chmod(tmp, stat_mod.S_IRUSR | stat_mod.S_IRGRP)
-            target.mkdir(parents=True, exist_ok=True)
-            record = {
-                "key": key,
-                "version": version,
-                "size": size,
-                "sha256": got,
-                "etag": got[:32],
-                "mode": "COMPLIANCE",
-                "retain_until": retain_until.isoformat(),
-                "legal_hold": legal_hold,
-                "metadata": metadata or {},
-                "created": utcnow().isoformat(),
-            }
-            self._write_lock(key, version, record)
-            os.rename(tmp, target / f"{version}.data")
-            _fsync_dir(target)
+                got = digest.hexdigest()
+                if sha256 is not None and got != sha256:
+                    raise IntegrityError(f"{key}: streamed SHA-256 {got} != expected {sha256}; nothing stored")
+                if commit is not None and not commit(got):
+                    return None
+                os.fchmod(fd, stat_mod.S_IRUSR | stat_mod.S_IRGRP)
+                target.mkdir(parents=True, exist_ok=True)
+                record = {
+                    "key": key,
+                    "version": version,
+                    "size": size,
+                    "sha256": got,
+                    "etag": got[:32],
+                    "mode": "COMPLIANCE",
+                    "retain_until": retain_until.isoformat(),
+                    "legal_hold": legal_hold,
+                    "metadata": metadata or {},
+                    "created": utcnow().isoformat(),
+                }
+                self._write_lock(key, version, record)
+                os.rename(tmp, target / f"{version}.data")
+                _fsync_dir(target)
         except OSError as exc:
             raise StoreError(f"{self.url}: writing {key}: {exc.strerror or exc}") from None
-        finally:
-            if tmp.exists():
-                tmp.unlink()
         return PutResult(key, version, got[:32], got, size)
 
     def open(self, key: str, version: str) -> AbstractContextManager[BinaryIO]:

@@ -18,7 +18,8 @@ import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, BinaryIO, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -303,6 +304,27 @@ class S3Store(ObjectStore):
     def _abort(self, name: str, upload_id: str) -> None:
         with contextlib.suppress(Exception):  # the original failure is what matters
             self.client._abort_multipart_upload(self.bucket, name, upload_id)
+
+    def sweep_incomplete(self, older_than: timedelta) -> list[str]:
+        """Abort multipart uploads under our prefix started over ``older_than`` ago:
+        S3 has no owner process to ask, so age is the only sign that nobody will
+        complete them (a 2 GiB upload takes seconds to minutes)."""
+        cutoff = utcnow() - older_than
+        removed: list[str] = []
+        key_marker: str | None = None
+        while True:  # pages by key only: minio 7.2 drops NextUploadIdMarker; a later sweep gets the rest
+            page = self._call("list unfinished uploads", partial(
+                self.client._list_multipart_uploads, self.bucket, prefix=self.prefix or None,
+                key_marker=key_marker))
+            for up in page.uploads:
+                started = up.initiated_time
+                if up.upload_id and started is not None and started < cutoff:
+                    self._call(f"abort upload of {up.object_name}", partial(
+                        self.client._abort_multipart_upload, self.bucket, up.object_name, up.upload_id))
+                    removed.append(f"{up.object_name} upload {up.upload_id} started {started.isoformat()}")
+            if not page.is_truncated or not page.next_key_marker or page.next_key_marker == key_marker:
+                return removed
+            key_marker = page.next_key_marker
 
     # -- reading ------------------------------------------------------------------
     def open(self, key: str, version: str) -> AbstractContextManager[BinaryIO]:
