@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bodycam.db.models import Base
@@ -24,8 +22,11 @@ def get_or_create(session: Session, model: type[M], key: str, value: Any, **defa
     row = session.scalar(select(model).where(column == value))
     if row is not None:
         return row
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(model).values({key: value, **defaults}).on_conflict_do_nothing())
+    if session.get_bind().dialect.name == "postgresql":  # imported here: SQLite users skip its start-up cost
+        from sqlalchemy.dialects import postgresql as dialect
+    else:
+        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+    session.execute(dialect.insert(model).values({key: value, **defaults}).on_conflict_do_nothing())
     row = session.scalar(select(model).where(column == value))
     assert row is not None
     return row
