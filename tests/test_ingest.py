@@ -12,7 +12,16 @@ from sqlalchemy import select
 
 from bodycam.config import load_settings
 from bodycam.db.engine import Database
-from bodycam.db.models import Clip, ClipFlag, ClipSighting, DeviceAssignment, Event, InterrogationSession, Officer
+from bodycam.db.models import (
+    AuditEvent,
+    Clip,
+    ClipFlag,
+    ClipSighting,
+    DeviceAssignment,
+    Event,
+    InterrogationSession,
+    Officer,
+)
 from bodycam.store import open_store
 from tests.conftest import run_bodycam
 from tests.media import age, copy_clip, make_clip
@@ -155,6 +164,51 @@ def test_officer_from_assignment_and_conflict(bodycam_env: dict[str, str], tmp_p
         conflict = clips["CAM7_P111_20261102100500.mp4"]
         assert conflict.officer_badge == "P111"
     assert "officer_conflict" in flags_of(db)["CAM7_P111_20261102100500.mp4"]
+
+
+def test_roster_imported_after_ingest_reattributes_clips(bodycam_env: dict[str, str], tmp_path: Path,
+                                                         clip_bytes: Path) -> None:
+    """Rosters often arrive after the footage: the clip the file does not name an officer
+    for is attributed by the import; the one it names keeps its officer and is flagged."""
+    run_bodycam("init", env=bodycam_env, check=True)
+    make_clip(tmp_path / "dock" / "CAM8" / "no-officer.mp4", 1.0, creation="2026-11-02T10:00:00Z")
+    copy_clip(clip_bytes, tmp_path / "dock" / "CAM8" / "CAM8_P111_20261102100500.mp4")
+    age(*(tmp_path / "dock" / "CAM8").iterdir())
+    run_bodycam("ingest", "run", str(tmp_path / "dock"), env=bodycam_env, check=True)
+    db = Database(bodycam_env["BODYCAM_DATABASE_URL"])
+
+    def officers() -> dict[str, tuple[str, str]]:
+        with db.read() as s:
+            return {c.source_name: (c.officer_badge, c.officer_source) for c in s.scalars(select(Clip))}
+
+    assert officers() == {"no-officer.mp4": ("", ""), "CAM8_P111_20261102100500.mp4": ("P111", "named")}
+
+    def import_roster(text: str) -> list[dict[str, object]]:
+        roster = tmp_path / "roster.csv"
+        roster.write_text("device,officer,start,end\n" + text)
+        proc = run_bodycam("assignments", "import", str(roster), "--format", "json", env=bodycam_env, check=True)
+        return list(json.loads(proc.stdout)["clips"])
+
+    changed = import_roster("CAM8,P777,2026-10-01T00:00:00Z,\n")
+    ids = {c.pop("clip_id"): c for c in changed}
+    assert sorted(ids.values(), key=str) == sorted([
+        {"change": "reattributed", "from": None, "to": "P777"},
+        {"change": "officer_conflict", "from": "P111", "to": "P777"},
+    ], key=str)
+    assert officers() == {"no-officer.mp4": ("P777", "assignment"), "CAM8_P111_20261102100500.mp4": ("P111", "named")}
+    assert "officer_conflict" in flags_of(db)["CAM8_P111_20261102100500.mp4"]
+    found = run_bodycam("clips", "search", "--officer", "P777", "--format", "json", env=bodycam_env, check=True)
+    assert [c["source_name"] for c in json.loads(found.stdout)] == ["no-officer.mp4"]
+    assert import_roster("CAM8,P777,2026-10-01T00:00:00Z,\n") == []  # the same roster again changes nothing
+
+    # the roster is corrected: the camera went back to the store before that recording
+    changed = import_roster("CAM8,P777,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z\n")
+    assert [(c["change"], c["from"], c["to"]) for c in changed] == [("reattributed", "P777", None)]
+    assert officers()["no-officer.mp4"] == ("", "")
+    with db.read() as s:
+        actions = [a for (a,) in s.execute(select(AuditEvent.action).order_by(AuditEvent.seq))]
+    assert actions.count("clip.reattributed") == 2 and actions.count("clip.flag") == 1
+    assert run_bodycam("audit", "verify", env=bodycam_env).returncode == 0
 
 
 def test_interrogation_session(bodycam_env: dict[str, str], tmp_path: Path, clip_bytes: Path) -> None:

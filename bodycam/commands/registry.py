@@ -33,7 +33,9 @@ def _group(kind: str) -> click.Group:
         app = get_app(ctx)
         result = run_import(app.ready_db(), kind, file, app.settings.zone, app.actor)
         data = {"kind": kind, "rows": result.rows, "created": result.created, "updated": result.updated,
-                "unchanged": result.unchanged, "changes": result.changes}
+                "unchanged": result.unchanged, "changes": result.changes,
+                "clips": [{"clip_id": c.clip_id, "change": c.note, "from": c.before or None, "to": c.after or None}
+                          for c in result.clip_changes]}
         if fmt == "json":
             click.echo(output.to_json(data))
         else:
@@ -41,6 +43,12 @@ def _group(kind: str) -> click.Group:
                        f"{result.unchanged} unchanged")
             for change in result.changes:
                 click.echo(f"  changed {change}")
+            for c in result.clip_changes:
+                if c.note == "reattributed":
+                    click.echo(f"  clip {c.clip_id}: officer {c.before or '(none)'} -> {c.after or '(none)'}")
+                else:
+                    click.echo(f"  clip {c.clip_id}: flagged officer_conflict (file names {c.before}, "
+                               f"assignment says {c.after})")
 
     return group
 

@@ -151,6 +151,8 @@ class Clip(Base):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     device_serial: Mapped[str] = mapped_column(String(128), default="")
     officer_badge: Mapped[str] = mapped_column(String(64), default="")
+    officer_source: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    """'named' (file name, sidecar or manifest: never overwritten), 'assignment', or '' (none)."""
     recorded_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recorded_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
     time_source: Mapped[str] = mapped_column(String(16), default="mtime")

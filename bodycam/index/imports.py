@@ -32,6 +32,7 @@ from bodycam.db.models import (
 )
 from bodycam.db.upsert import get_or_create
 from bodycam.errors import InputError
+from bodycam.index.attribution import Change, Span, reattribute
 from bodycam.index.tabular import Field, Row, choice, read_rows
 from bodycam.timeutil import parse_time
 
@@ -44,6 +45,8 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     changes: list[str] = field(default_factory=list)
+    clip_changes: list[Change] = field(default_factory=list)
+    """Clips re-attributed (or flagged) because the assignment history changed."""
 
 
 def _time(zone: tzinfo) -> Callable[[str], datetime]:
@@ -102,6 +105,7 @@ def assignments(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult)
         v = row.values
         if v["end"] is not None and v["end"] <= v["start"]:
             raise row.fail("end", "must be after start")
+    touched: list[Span] = []  # old and new spans of every created or changed assignment
     for row in rows:
         v = row.values
         device = get_or_create(s, Device, "serial", v["device"], kind="body_camera", description="")
@@ -112,9 +116,15 @@ def assignments(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult)
             s.add(DeviceAssignment(device_id=device.id, officer_id=officer.id, start=v["start"], end=v["end"]))
             s.flush()
             result.created += 1
+            touched.append((device.id, v["start"], v["end"]))
         else:
+            before = (existing.officer_id, existing.end)
             _apply(existing, {"officer_id": officer.id, "end": v["end"]}, result, f"{v['device']}@{v['start']}")
+            if (existing.officer_id, existing.end) != before:
+                touched += [(device.id, v["start"], before[1]), (device.id, v["start"], v["end"])]
         _no_overlap(s, row, device.id)
+    s.flush()
+    result.clip_changes = reattribute(s, touched)
 
 
 def _no_overlap(s: Session, row: Row, device_id: int) -> None:
@@ -208,6 +218,7 @@ def run_import(db: Database, kind: str, path: Path, zone: tzinfo, actor: str) ->
         if result.created or result.updated:
             chain.record(s, actor, f"{kind}.import", f"registry:{kind}", {
                 "file": str(path), "rows": result.rows, "created": result.created, "updated": result.updated,
-                "changes": result.changes[:100],
+                "changes": result.changes[:100], "clips_changed": len(result.clip_changes),
             })
+            chain.record_many(s, actor, [c.audit_entry() for c in result.clip_changes])
     return result

@@ -324,6 +324,7 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
             sha256=sha, size=sf.size, store_key=key, store_version=version, etag=etag, kind=kind,
             device_id=device.id if device else None, officer_id=officer.id if officer else None,
             device_serial=rec.device or "", officer_badge=officer.badge if officer else "",
+            officer_source="named" if named else "assignment" if assigned else "",
             recorded_start=rec.start, recorded_end=rec.end, time_source=rec.time_source,
             duration_seconds=media.duration, media=info, discontinuities=breaks, probe_error=media.error,
             source_name=sf.path.name, source_path=str(sf.path), source_host=ctx.host,

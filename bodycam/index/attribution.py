@@ -1,0 +1,85 @@
+"""Who carried the camera: re-attributing clips when the assignment history changes.
+
+A clip's officer comes from the file (its name, sidecar or manifest) or, failing
+that, from the device's assignment at the recording's start. Rosters are often
+imported after the footage has arrived, so an assignments import re-resolves the
+clips whose officer did not come from the file, inside the spans it touched. An
+officer named by the file is never overwritten; when the roster disagrees with
+it, the clip is flagged ``officer_conflict`` for review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bodycam.db.models import Clip, ClipFlag, Officer
+from bodycam.index.registry import assigned_officer
+from bodycam.timeutil import utcnow
+
+Span = tuple[int, datetime, datetime | None]
+"""(device id, start, end or None for open-ended)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    clip_id: int
+    before: str  # badge, or "" for none
+    after: str
+    note: str  # "reattributed" | "officer_conflict"
+
+    def audit_entry(self) -> tuple[str, str, dict[str, Any]]:
+        if self.note == "officer_conflict":
+            return ("clip.flag", f"clip:{self.clip_id}",
+                    {"flag": "officer_conflict", "named": self.before, "assignment": self.after})
+        return ("clip.reattributed", f"clip:{self.clip_id}", {"from": self.before or None, "to": self.after or None})
+
+
+def reattribute(s: Session, spans: list[Span]) -> list[Change]:
+    """Re-resolve the officer of every clip recorded inside ``spans`` (call after the
+    assignment rows are written, in the same transaction)."""
+    changes: list[Change] = []
+    seen: set[int] = set()
+    badges: dict[int, str] = {}
+
+    def badge(officer_id: int | None) -> str:
+        if officer_id is None:
+            return ""
+        if officer_id not in badges:
+            officer = s.get(Officer, officer_id)
+            badges[officer_id] = officer.badge if officer else ""
+        return badges[officer_id]
+
+    for device_id, start, end in spans:
+        query = select(Clip).where(Clip.device_id == device_id, Clip.recorded_start >= start)
+        if end is not None:
+            query = query.where(Clip.recorded_start < end)
+        for clip in s.scalars(query.order_by(Clip.id)):
+            if clip.id in seen or clip.recorded_start is None:
+                continue
+            seen.add(clip.id)
+            assigned = assigned_officer(s, device_id, clip.recorded_start)
+            now_id = assigned.id if assigned else None
+            if clip.officer_source == "named":
+                if now_id is not None and now_id != clip.officer_id and not _flagged(s, clip.id):
+                    s.add(ClipFlag(clip_id=clip.id, flag="officer_conflict",
+                                   detail=f"file names {clip.officer_badge}, assignment says {badge(now_id)}",
+                                   created_at=utcnow()))
+                    changes.append(Change(clip.id, clip.officer_badge, badge(now_id), "officer_conflict"))
+                continue
+            if now_id == clip.officer_id:
+                continue
+            changes.append(Change(clip.id, clip.officer_badge, badge(now_id), "reattributed"))
+            clip.officer_id, clip.officer_badge = now_id, badge(now_id)
+            clip.officer_source = "assignment" if now_id is not None else ""
+    return changes
+
+
+def _flagged(s: Session, clip_id: int) -> bool:
+    return s.scalar(select(ClipFlag.id).where(ClipFlag.clip_id == clip_id, ClipFlag.flag == "officer_conflict")
+                    .limit(1)) is not None
+
