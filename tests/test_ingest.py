@@ -199,6 +199,8 @@ def test_roster_imported_after_ingest_reattributes_clips(bodycam_env: dict[str, 
     assert "officer_conflict" in flags_of(db)["CAM8_P111_20261102100500.mp4"]
     found = run_bodycam("clips", "search", "--officer", "P777", "--format", "json", env=bodycam_env, check=True)
     assert [c["source_name"] for c in json.loads(found.stdout)] == ["no-officer.mp4"]
+    shown = run_bodycam("clips", "show", str(json.loads(found.stdout)[0]["id"]), env=bodycam_env, check=True)
+    assert "officer P777 (from the device assignment)" in shown.stdout
     assert import_roster("CAM8,P777,2026-10-01T00:00:00Z,\n") == []  # the same roster again changes nothing
 
     # the roster is corrected: the camera went back to the store before that recording

@@ -17,6 +17,7 @@ from bodycam.index.queries import ClipFilter, search
 from bodycam.index.show import clip_details
 from bodycam.timeutil import parse_time, show
 
+SOURCES = {"named": "file", "assignment": "device assignment"}
 COLUMNS = ["id", "officer", "device", "start", "end", "duration", "sha256", "flags", "source_name"]
 
 
@@ -86,7 +87,9 @@ def clips_show(ctx: click.Context, clip: int, fmt: str) -> None:
         return
     zone = app.settings.zone
     lines = [
-        f"clip {d['id']}  {d['kind']}  officer {d['officer'] or '-'}  device {d['device'] or '-'}",
+        f"clip {d['id']}  {d['kind']}  officer {d['officer'] or '-'}"
+        + (f" (from the {SOURCES.get(d['officer_source'], d['officer_source'])})" if d["officer_source"] else "")
+        + f"  device {d['device'] or '-'}",
         f"recorded   {show(d['start'], zone)} .. {show(d['end'], zone)} ({d['duration'] or 0:.1f} s, "
         f"time from {d['time_source']})",
         f"sha256     {d['sha256']}  ({d['size']} bytes)",

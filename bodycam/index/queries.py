@@ -93,6 +93,7 @@ def clip_row(c: Clip, flags: list[str]) -> dict[str, Any]:
         "size": c.size,
         "kind": c.kind,
         "officer": c.officer_badge or None,
+        "officer_source": c.officer_source or None,
         "device": c.device_serial or None,
         "start": c.recorded_start,
         "end": c.recorded_end,
