@@ -91,9 +91,19 @@ def copy_hashing(stream: Readable, fd: int, digest: Any, progress: Progress | No
     Three stages overlap on a ring of buffers: this thread reads, one thread
     hashes (the floor: SHA-256 runs at about 1.5 GB/s on one core) and one writes;
     hashing and writing release the GIL. A buffer is refilled only once both are
-    done with it."""
+    done with it. A stream that fits in one buffer (most short clips) is copied
+    here, without threads."""
     writer = _Writer(fd, direct)
-    buffers = [mmap.mmap(-1, CHUNK) for _ in range(BUFFERS)]  # page-aligned, as O_DIRECT needs
+    buffers = [mmap.mmap(-1, CHUNK)]  # page-aligned, as O_DIRECT needs
+    first = memoryview(buffers[0])
+    n = _fill(stream, first)
+    if n < CHUNK:
+        digest.update(first[:n])
+        writer.write(first[:n])
+        if progress and n:
+            progress(n)
+        return n
+    buffers += [mmap.mmap(-1, CHUNK) for _ in range(BUFFERS - 1)]
     size = 0
     pending: deque[tuple[Future[None], Future[None]]] = deque()
     with ThreadPoolExecutor(1, thread_name_prefix="store-hash") as hashing, \
@@ -101,14 +111,14 @@ def copy_hashing(stream: Readable, fd: int, digest: Any, progress: Progress | No
         try:
             turn = 0
             while True:
-                if len(pending) == BUFFERS:  # the buffer about to be refilled
-                    for done in pending.popleft():
-                        done.result()
-                view = memoryview(buffers[turn % BUFFERS])
-                n = _fill(stream, view)
+                if turn:
+                    if len(pending) == BUFFERS:  # the buffer about to be refilled
+                        for done in pending.popleft():
+                            done.result()
+                    n = _fill(stream, memoryview(buffers[turn % BUFFERS]))
                 if not n:
                     break
-                chunk = view[:n]
+                chunk = memoryview(buffers[turn % BUFFERS])[:n]
                 pending.append((hashing.submit(digest.update, chunk), writing.submit(writer.write, chunk)))
                 size += n
                 turn += 1
