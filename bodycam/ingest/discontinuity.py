@@ -1,9 +1,11 @@
 """Discontinuities inside a file: timestamp jumps, black and frozen pictures.
 
-Method (see docs/ingest.md):
-- jumps: the video stream's packet timestamps from ffprobe (no decoding); a step
-  larger than JUMP_SECONDS between consecutive packets is a jump (a pause, a cut);
-- black and frozen: OpenCV decodes every frame (H.264 needs them all) but converts
+Method (see docs/ingest.md). One decode of the video stream with OpenCV, on one
+thread (ingest already runs files in parallel), gives everything:
+- jumps: the decoded frames' presentation timestamps; a step larger than
+  JUMP_SECONDS between consecutive frames is a jump (a pause, a cut). A file OpenCV
+  cannot open falls back to ffprobe's packet timestamps;
+- black and frozen: every frame is decoded (H.264 needs them all) but OpenCV converts
   only SAMPLES_PER_SECOND of them, shrunk to 64×36 grey with numpy: a sample is
   black when at least BLACK_SHARE of its pixels are darker than BLACK_LUMA (so the
   camera's own clock overlay does not hide a black picture); frozen when it differs
@@ -56,20 +58,23 @@ def packet_jumps(path: Path, ffprobe: str = "ffprobe") -> list[Stretch]:
     return [Stretch("jump", a - base, b - a) for a, b in itertools.pairwise(times) if b - a > JUMP_SECONDS]
 
 
-def picture_stretches(path: Path) -> list[Stretch]:
+def scan(path: Path, ffprobe: str = "ffprobe") -> list[Stretch]:
+    """Jumps, black and frozen stretches, from one decode."""
     import cv2  # loaded only when there is a picture to decode: it costs start-up time
     import numpy as np
 
-    cap = cv2.VideoCapture(str(path))
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
     if not cap.isOpened():
-        return []
+        return packet_jumps(path, ffprobe)
     fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
     step = max(1, round(fps / SAMPLES_PER_SECOND))
-    samples: list[tuple[float, bool, bool]] = []  # (time, black, frozen)
+    stamps: list[float] = []
+    samples: list[tuple[int, bool, bool]] = []  # (frame index, black, frozen)
     previous: np.ndarray | None = None
-    index = 0
     try:
         while cap.grab():
+            index = len(stamps)
+            stamps.append(cap.get(cv2.CAP_PROP_POS_MSEC) / 1000)
             if index % step == 0:
                 ok, frame = cap.retrieve()
                 if not ok:
@@ -78,19 +83,22 @@ def picture_stretches(path: Path) -> list[Stretch]:
                 grey = small.astype(np.float32)
                 black = float((grey < BLACK_LUMA).mean()) >= BLACK_SHARE
                 frozen = previous is not None and float(np.abs(grey - previous).mean()) < FROZEN_DIFF
-                samples.append((index / fps, black, frozen))
+                samples.append((index, black, frozen))
                 previous = grey
-            index += 1
     finally:
         cap.release()
-    out: list[Stretch] = []
+    if len(set(stamps)) < len(stamps) // 2 + 1:  # no usable timestamps: count frames instead
+        stamps = [i / fps for i in range(len(stamps))]
+    base = min(stamps, default=0.0)
+    out = [Stretch("jump", a - base, b - a) for a, b in itertools.pairwise(stamps) if b - a > JUMP_SECONDS]
+    timed = [(stamps[i] - base, black, frozen) for i, black, frozen in samples]
     for kind, pick in (("black", 1), ("frozen", 2)):
         run_start: float | None = None
-        for i, sample in enumerate(samples):
+        for i, sample in enumerate(timed):
             flagged = bool(sample[pick]) and not (kind == "frozen" and sample[1])  # black is not also frozen
             if flagged and run_start is None:
-                run_start = samples[i - 1][0] if kind == "frozen" and i else sample[0]
-            if (not flagged or i == len(samples) - 1) and run_start is not None:
+                run_start = timed[i - 1][0] if kind == "frozen" and i else sample[0]
+            if (not flagged or i == len(timed) - 1) and run_start is not None:
                 end = sample[0] + (1 / SAMPLES_PER_SECOND if flagged else 0)
                 if end - run_start >= MIN_SECONDS:
                     out.append(Stretch(kind, run_start, end - run_start))
@@ -100,5 +108,5 @@ def picture_stretches(path: Path) -> list[Stretch]:
 
 def analyse(path: Path, ffprobe: str = "ffprobe") -> list[dict[str, Any]]:
     """Every discontinuity found, ordered by where it starts in the file."""
-    found = packet_jumps(path, ffprobe) + picture_stretches(path)
+    found = scan(path, ffprobe)
     return [s.as_dict() for s in sorted(found, key=lambda s: s.at)]
