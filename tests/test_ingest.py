@@ -300,3 +300,31 @@ def test_store_unreachable_retries_then_fails_leaving_source(db_url: str, tmp_pa
     out = json.loads(run_bodycam("ingest", "run", str(tmp_path / "dock"), "--release", "delete", "--format", "json",
                                  env={**os.environ, **good}, check=True).stdout)
     assert (out["ingested"], out["released"]) == (1, 1) and not src.exists()
+
+
+def test_ingest_goes_on_when_the_store_refuses_housekeeping(s3_bucket: str, tmp_path: Path,  # s3_bucket: needs RGW
+                                                          clip_bytes: Path) -> None:
+    """A bucket policy may allow uploads but not listing unfinished ones: clearing
+    litter is then skipped with a warning, and the footage is still ingested."""
+    import uuid
+
+    from bodycam.store.s3 import S3Store
+    from tests.conftest import s3_env
+
+    bucket = f"bodycam-nolist-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "BODYCAM_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+           "BODYCAM_STORE_URL": f"s3://{bucket}", "XDG_CONFIG_HOME": str(tmp_path), **s3_env()}
+    run_bodycam("init", env=env, check=True)
+    store = open_store(load_settings(environ=env).settings)
+    assert isinstance(store, S3Store)
+    store.client.set_bucket_policy(bucket, json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Principal": {"AWS": [f"arn:aws:iam:::user/{os.environ['S3_ACCESS_KEY']}"]},
+                       "Action": ["s3:ListBucketMultipartUploads"], "Resource": [f"arn:aws:s3:::{bucket}"]}],
+    }))
+    copy_clip(clip_bytes, tmp_path / "dock" / "CAM1" / "CAM1_P1_20261101080000.mp4")
+    age(*(tmp_path / "dock" / "CAM1").iterdir())
+    proc = run_bodycam("ingest", "run", str(tmp_path / "dock"), "--format", "json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: could not clear unfinished uploads" in proc.stderr and "denied" in proc.stderr
+    assert json.loads(proc.stdout)["ingested"] == 1

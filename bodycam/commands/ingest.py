@@ -38,7 +38,7 @@ def ingest_run(ctx: click.Context, paths: tuple[Path, ...], kind: str, release: 
                pattern: str | None, source_tz: str | None, wait_seconds: float | None, fmt: str) -> None:
     """One pass: every stable file under PATHS, then a summary (exit 3 if any failed)."""
     app = get_app(ctx)
-    context = make_context(app, release, move_to, pattern, source_tz)
+    context = make_context(app, release, move_to, pattern, source_tz, log=lambda m: click.echo(m, err=True))
     wait = wait_seconds if wait_seconds is not None else 3 * app.settings.ingest.stable_seconds
     bar: list[object] = []
     tty = sys.stderr.isatty() and fmt == "table"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 from bodycam.app import App
 from bodycam.db.models import IngestItem
-from bodycam.errors import InputError
+from bodycam.errors import BodycamError, InputError
 from bodycam.ingest.claims import worker_id
 from bodycam.ingest.pipeline import Context
 from bodycam.ingest.probe import require_ffprobe
@@ -22,7 +23,8 @@ from bodycam.timeutil import utcnow
 
 
 def make_context(app: App, release: str | None = None, move_to: Path | None = None,
-                 pattern: str | None = None, tz: str | None = None) -> Context:
+                 pattern: str | None = None, tz: str | None = None, log: Callable[[str], None] | None = None,
+                 ) -> Context:
     cfg = app.settings.ingest
     release = release or cfg.release
     move_to = move_to or cfg.move_to
@@ -31,7 +33,7 @@ def make_context(app: App, release: str | None = None, move_to: Path | None = No
     ffprobe = require_ffprobe()
     db = app.ready_db()
     app.store.check()
-    clear_litter(app)
+    clear_litter(app, log)
     from zoneinfo import ZoneInfo
 
     return Context(
@@ -45,10 +47,17 @@ INCOMPLETE_AFTER = timedelta(hours=24)
 """An S3 multipart upload this old has no writer left (a 2 GiB file takes seconds)."""
 
 
-def clear_litter(app: App) -> list[str]:
+def clear_litter(app: App, log: Callable[[str], None] | None = None) -> list[str]:
     """Remove what killed writers left in the store (partial files, unfinished
-    multipart uploads): never an object, only bytes no index row points to."""
-    removed = app.store.sweep_incomplete(INCOMPLETE_AFTER)
+    multipart uploads): never an object, only bytes no index row points to.
+    Housekeeping never stops ingest: a store that refuses it (say, a policy without
+    ListBucketMultipartUploads) is reported and ingest goes on."""
+    try:
+        removed = app.store.sweep_incomplete(INCOMPLETE_AFTER)
+    except BodycamError as exc:
+        if log:
+            log(f"warning: could not clear unfinished uploads: {exc}")
+        return []
     if removed:
         app.audit("store.litter_removed", app.store.url, {"removed": removed})
     return removed
@@ -88,7 +97,6 @@ def status(app: App) -> Status:
 
 def scheduled_reports(app: App, log: Any) -> None:
     from bodycam.coverage.scheduled import write_reports
-    from bodycam.errors import BodycamError
 
     try:
         for path in write_reports(app, utcnow().astimezone(app.settings.zone).date()):
@@ -100,7 +108,7 @@ def scheduled_reports(app: App, log: Any) -> None:
 def nightly_sweep(app: App, log: Any) -> None:
     """The unattended sweep. A policy no plan has shown is planned tonight and applied
     tomorrow night: a change never deletes anything at once."""
-    from bodycam.errors import BodycamError, PolicyNotPlanned, SweepBusy
+    from bodycam.errors import PolicyNotPlanned, SweepBusy
     from bodycam.retention import sweep
 
     try:
@@ -132,7 +140,7 @@ def watch(app: App, log: Any, once_event: threading.Event | None = None) -> None
     stop = once_event or threading.Event()
 
     def job(source: Any) -> None:
-        ctx = make_context(app, source.release, pattern=source.pattern, tz=source.tz)
+        ctx = make_context(app, source.release, pattern=source.pattern, tz=source.tz, log=log)
         summary = run_pass(ctx, [Path(source.path)], source.kind, workers=cfg.workers, wait_seconds=0)
         if summary.seen or summary.failed:
             log(f"{source.name}: seen {summary.seen}, ingested {summary.ingested}, duplicates "
