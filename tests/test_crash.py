@@ -33,20 +33,22 @@ FAILPOINTS = [
     ("after_claim", 1), ("after_claim", 5), ("mid_upload", 1), ("mid_upload", 2), ("mid_upload", 6),
     ("after_store", 1), ("after_store", 4), ("after_stored_commit", 1), ("after_stored_commit", 3),
     ("before_index", 2), ("after_index", 1), ("after_index", 6), ("before_release", 1), ("before_release", 3),
+    ("mid_upload", 14), ("mid_upload", 18),  # late reads: likely inside the big file, with chunks in flight
 ]
 TIMED_KILLS = 10
 
 
 @pytest.fixture(scope="module")
 def dump(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
-    """A camera dump: eight short clips, a duplicate, and one file bigger than a multipart part."""
+    """A camera dump: eight short clips, a duplicate, and one file bigger than a multipart
+    part and than the local store's copy buffer (so kills land with chunks in flight)."""
     root = tmp_path_factory.mktemp("dump") / "CAM-K1"
     patterns = ["testsrc", "testsrc2", "smptebars", "rgbtestsrc", "yuvtestsrc", "pal75bars", "smptehdbars",
                 "colorspectrum"]
     for i, pattern in enumerate(patterns):
         make_clip(root / f"CAM-K1_P100_2026110108{i:02d}00.mp4", 1.0, pattern=pattern)
     shutil.copyfile(root / "CAM-K1_P100_20261101080000.mp4", root / "copy-of-first.mp4")
-    (root / "CAM-K1_P100_20261101090000.bin").write_bytes(random.Random(7).randbytes(7 * 1024 * 1024))
+    (root / "CAM-K1_P100_20261101090000.bin").write_bytes(random.Random(7).randbytes(20 * 1024 * 1024))
     return root
 
 
