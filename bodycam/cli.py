@@ -17,6 +17,7 @@ import click
 from bodycam import __version__
 from bodycam.commands import admin, cases, clips, demo, gaps, ingest, registry, retention  # noqa: F401 (cases adds to registry's group)
 from bodycam.errors import INTERNAL_ERROR_EXIT, BodycamError
+from bodycam.memory import return_big_buffers
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,6 +50,7 @@ for command in [*admin.COMMANDS, *clips.COMMANDS, *demo.COMMANDS, *gaps.COMMANDS
 
 
 def main(argv: list[str] | None = None) -> None:
+    return_big_buffers()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("BODYCAM_DEBUG"))
     try:
         code = cli.main(args=argv, prog_name="bodycam", standalone_mode=False)

@@ -15,6 +15,7 @@ import base64
 import contextlib
 import hashlib
 import re
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
@@ -90,6 +91,9 @@ class S3Store(ObjectStore):
         self.endpoint = endpoint
         self.part_size = part_size
         self.parallel_parts = parallel_parts
+        self._slots = threading.BoundedSemaphore(parallel_parts + 1)
+        """Parts in memory, for the whole process: however many files upload at once,
+        part buffers never take more than (parallel_parts + 1) × part_size."""
         self.url = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
 
     @classmethod
@@ -189,31 +193,57 @@ class S3Store(ObjectStore):
     ) -> PutResult | None:
         name = self.prefix + key
         meta = dict(metadata or {})
-        first = read_full(stream, self.part_size)
+        first = self._read_part(stream)
+        if len(first) < self.part_size:  # one request: we know the SHA-256 before sending
+            try:
+                return self._put_single(key, name, first, meta, retain_until, legal_hold, sha256, progress, commit)
+            finally:
+                if first:
+                    self._slots.release()
         digest = hashlib.sha256(first)
         if progress:
             progress(len(first))
-        if len(first) < self.part_size:  # one request: we know the SHA-256 before sending
-            got = digest.hexdigest()
-            self._expect(key, got, sha256)
-            if commit is not None and not commit(got):
-                return None
-            meta[SHA_META] = got
-            headers = self._headers(meta, retain_until, legal_hold)
-            b64, hexmd5 = _b64md5(first)
-            headers["Content-MD5"] = b64
-            result = self._call(
-                f"put {key}",
-                lambda: self.client._put_object(self.bucket, name, first, headers),
-            )
-            etag = result.etag or hexmd5
-            if etag != hexmd5:
-                raise IntegrityError(f"{key}: store ETag {etag} != MD5 {hexmd5} of the bytes sent")
-            return PutResult(key, result.version_id or "", etag, got, len(first))
         if sha256 is not None:
             meta[SHA_META] = sha256
-        return self._multipart(key, name, first, digest, stream, meta, retain_until,
+        handoff = [first]
+        del first  # _multipart drops each part as soon as it is sent: no frame here may keep one alive
+        return self._multipart(key, name, handoff, digest, stream, meta, retain_until,
                                legal_hold, sha256, progress, commit)
+
+    def _read_part(self, stream: Readable) -> bytes:
+        """The next part, once the process-wide budget has room for it. A non-empty
+        part holds a slot until whoever is done with it calls ``_slots.release()``."""
+        self._slots.acquire()
+        try:
+            data = read_full(stream, self.part_size)
+        except BaseException:
+            self._slots.release()
+            raise
+        if not data:
+            self._slots.release()
+        return data
+
+    def _put_single(self, key: str, name: str, data: bytes, meta: dict[str, str], retain_until: datetime,
+                    legal_hold: bool, sha256: str | None, progress: Progress | None,
+                    commit: Commit | None) -> PutResult | None:
+        got = hashlib.sha256(data).hexdigest()
+        if progress:
+            progress(len(data))
+        self._expect(key, got, sha256)
+        if commit is not None and not commit(got):
+            return None
+        meta[SHA_META] = got
+        headers = self._headers(meta, retain_until, legal_hold)
+        b64, hexmd5 = _b64md5(data)
+        headers["Content-MD5"] = b64
+        result = self._call(
+            f"put {key}",
+            lambda: self.client._put_object(self.bucket, name, data, headers),
+        )
+        etag = result.etag or hexmd5
+        if etag != hexmd5:
+            raise IntegrityError(f"{key}: store ETag {etag} != MD5 {hexmd5} of the bytes sent")
+        return PutResult(key, result.version_id or "", etag, got, len(data))
 
     def _headers(self, meta: dict[str, str], retain_until: datetime, legal_hold: bool) -> dict[str, Any]:
         headers: dict[str, Any] = genheaders(
@@ -231,7 +261,7 @@ class S3Store(ObjectStore):
         self,
         key: str,
         name: str,
-        first: bytes,
+        handoff: list[bytes],
         digest: Any,
         stream: Readable,
         meta: dict[str, str],
@@ -241,42 +271,54 @@ class S3Store(ObjectStore):
         progress: Progress | None,
         commit: Commit | None,
     ) -> PutResult | None:
+        """Upload the part in ``handoff`` (taking it, and its slot, over) and the rest
+        of ``stream`` in parts."""
         headers = self._headers(meta, retain_until, legal_hold)
-        upload_id: str = self._call(
-            f"start upload of {key}",
-            lambda: self.client._create_multipart_upload(self.bucket, name, headers),
-        )
+        try:
+            upload_id: str = self._call(
+                f"start upload of {key}",
+                lambda: self.client._create_multipart_upload(self.bucket, name, headers),
+            )
+        except BaseException:
+            handoff.clear()
+            self._slots.release()
+            raise
         md5s: dict[int, bytes] = {}
         parts: list[Part] = []
         size = 0
 
         def send(number: int, data: bytes) -> Part:
-            b64, hexmd5 = _b64md5(data)
-            md5s[number] = bytes.fromhex(hexmd5)
-            etag = self._call(
-                f"upload part {number} of {key}",
-                lambda: self.client._upload_part(
-                    self.bucket, name, data, {"Content-MD5": b64}, upload_id, number
-                ),
-            )
+            try:
+                b64, hexmd5 = _b64md5(data)
+                md5s[number] = bytes.fromhex(hexmd5)
+                etag = self._call(
+                    f"upload part {number} of {key}",
+                    lambda: self.client._upload_part(
+                        self.bucket, name, data, {"Content-MD5": b64}, upload_id, number
+                    ),
+                )
+            finally:
+                self._slots.release()
             if etag and etag.strip('"') != hexmd5:
                 raise IntegrityError(f"{key}: part {number} ETag {etag} != MD5 {hexmd5}")
             return Part(number, hexmd5)
 
+        unsent = handoff.pop()  # read and holding a slot, not yet handed to send()
         try:
             with ThreadPoolExecutor(self.parallel_parts) as pool:
                 inflight: list[Future[Part]] = []
-                number, data = 1, first
-                while data:
-                    size += len(data)
-                    inflight.append(pool.submit(send, number, data))
+                number = 1
+                while unsent:
+                    size += len(unsent)
+                    inflight.append(pool.submit(send, number, unsent))
+                    unsent = b""  # only send() holds the part now: freed once it is uploaded
                     if len(inflight) >= self.parallel_parts:
                         parts.append(inflight.pop(0).result())
-                    data = read_full(stream, self.part_size)
-                    if data:
-                        digest.update(data)
+                    unsent = self._read_part(stream)
+                    if unsent:
+                        digest.update(unsent)
                         if progress:
-                            progress(len(data))
+                            progress(len(unsent))
                     number += 1
                 parts.extend(f.result() for f in inflight)
             got = digest.hexdigest()
@@ -289,6 +331,8 @@ class S3Store(ObjectStore):
                 lambda: self.client._complete_multipart_upload(self.bucket, name, upload_id, parts),
             )
         except BaseException:
+            if unsent:
+                self._slots.release()
             self._abort(name, upload_id)
             raise
         expected_etag = hashlib.md5(b"".join(md5s[p.part_number] for p in parts)).hexdigest()
