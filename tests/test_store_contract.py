@@ -215,3 +215,32 @@ def test_s3_sweep_aborts_only_old_unfinished_uploads(s3_store: S3Store) -> None:
     removed = s3_store.sweep_incomplete(timedelta(seconds=1))
     assert len(removed) == 1 and upload_id in removed[0] and name in removed[0]
     assert upload_id not in unfinished()
+
+
+def test_s3_part_memory_is_bounded_across_concurrent_uploads(s3_bucket: str, tmp_path: Path,
+                                                             request: pytest.FixtureRequest) -> None:
+    """Four large uploads at once still hold at most (parallel_parts + 1) parts in memory."""
+    import threading
+    import tracemalloc
+
+    from bodycam.config import load_settings
+    from bodycam.store import open_store
+    from tests.conftest import store_env
+
+    env = {**store_env("s3", tmp_path, request), "BODYCAM_STORE_PART_SIZE_MB": "5",
+           "BODYCAM_STORE_PARALLEL_PARTS": "2"}
+    store = open_store(load_settings(environ=env).settings)
+    datas = [blob(4 * 5 * MiB + 1000, seed=n) for n in range(4)]  # made before tracing starts
+    results: list[object] = []
+    tracemalloc.start()
+    try:
+        threads = [threading.Thread(target=lambda d=d: results.append(put(store, "mem/clip", d))) for d in datas]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(results) == 4 and all(r is not None for r in results)
+    assert peak < (2 + 1) * 5 * MiB + 4 * MiB, f"{peak / MiB:.1f} MiB of parts at once"
