@@ -112,3 +112,38 @@ def test_a_failing_source_is_an_error(tmp_path: Path) -> None:
 
     with pytest.raises(OSError, match="Input/output error"):
         copy_to_file(tmp_path, Broken())
+
+
+def test_concurrent_copies_share_a_small_pool_without_deadlock(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory is bounded for the whole process: six copies at once through a pool of two
+    buffers all finish, byte for byte, and never more than two buffers exist."""
+    from bodycam.store import copying
+
+    pool = copying._BufferPool(2)
+    monkeypatch.setattr(copying, "_pool", pool)
+    datas = [blob(2 * CHUNK + 1000 * n + 1) for n in range(6)]
+    errors: list[BaseException] = []
+
+    def one(n: int) -> None:
+        try:
+            target = tmp_path / f"out{n}"
+            digest = hashlib.sha256()
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                copy_hashing(io.BytesIO(datas[n]), fd, digest)
+            finally:
+                os.close(fd)
+            assert target.read_bytes() == datas[n]
+            assert digest.hexdigest() == hashlib.sha256(datas[n]).hexdigest()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a copy never finished"
+    assert errors == []
+    assert pool._made <= 2 and len(pool._free) == pool._made

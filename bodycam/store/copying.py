@@ -6,7 +6,9 @@ memory pressure on the dock host. The bytes hashed are the bytes written: both
 come from the same private buffer, never from a mapping of the source that
 could change in between. The tail that is not a whole block, and any filesystem
 that refuses ``O_DIRECT`` (tmpfs on older kernels, some network filesystems),
-go through the page cache instead; ``fsync`` makes either durable.
+go through the page cache instead; ``fsync`` makes either durable. Buffers come
+from one pool per process (64 MiB), so memory does not grow with the number of
+files copied at once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import errno
 import fcntl
 import mmap
 import os
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -23,6 +26,9 @@ from bodycam.store.base import Progress, Readable
 
 CHUNK = 8 << 20
 BUFFERS = 4
+"""Buffers one copy uses when it can have them: enough to keep reader, hasher and writer busy."""
+POOL_BUFFERS = 8
+"""Buffers for the whole process (64 MiB), however many files are copied at once."""
 ALIGN = 4096
 """Direct writes need block-aligned lengths and offsets; 4 KiB covers 512-byte and 4K disks."""
 
@@ -66,6 +72,51 @@ def _set_direct(fd: int, on: bool) -> bool:
     return on
 
 
+class _BufferPool:
+    """Page-aligned buffers shared by every copy in the process, so memory stays
+    bounded whatever ``ingest.workers`` is. Two copies already saturate two cores
+    with hashing; a third waits for buffers rather than adding memory."""
+
+    def __init__(self, size: int) -> None:
+        self._free: list[mmap.mmap] = []
+        self._made = 0
+        self._size = size
+        self._cond = threading.Condition()
+
+    def take(self, most: int, wait: bool) -> list[mmap.mmap]:
+        """Up to ``most`` buffers that are free now; with ``wait``, at least one. A copy
+        waits only while it holds none, so two copies never block each other."""
+        with self._cond:
+            got: list[mmap.mmap] = []
+            while True:
+                while len(got) < most and (self._free or self._made < self._size):
+                    if self._free:
+                        got.append(self._free.pop())
+                    else:
+                        got.append(mmap.mmap(-1, CHUNK))
+                        self._made += 1
+                if got or not wait:
+                    return got
+                self._cond.wait()
+
+    def give(self, buffers: list[mmap.mmap]) -> None:
+        with self._cond:
+            self._free.extend(buffers)
+            self._cond.notify_all()
+
+
+_pool: _BufferPool | None = None
+_pool_lock = threading.Lock()
+
+
+def _shared_pool() -> _BufferPool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = _BufferPool(POOL_BUFFERS)
+        return _pool
+
+
 def _fill(stream: Readable, buf: memoryview) -> int:
     """Fill ``buf`` unless the stream ends first, so only the last chunk is short."""
     readinto = getattr(stream, "readinto", None)
@@ -94,7 +145,16 @@ def copy_hashing(stream: Readable, fd: int, digest: Any, progress: Progress | No
     done with it. A stream that fits in one buffer (most short clips) is copied
     here, without threads."""
     writer = _Writer(fd, direct)
-    buffers = [mmap.mmap(-1, CHUNK)]  # page-aligned, as O_DIRECT needs
+    pool = _shared_pool()
+    buffers = pool.take(1, wait=True)
+    try:
+        return _copy(stream, writer, digest, progress, pool, buffers)
+    finally:
+        pool.give(buffers)  # every stage is done with them: _copy waits for all before returning
+
+
+def _copy(stream: Readable, writer: _Writer, digest: Any, progress: Progress | None, pool: _BufferPool,
+          buffers: list[mmap.mmap]) -> int:
     first = memoryview(buffers[0])
     n = _fill(stream, first)
     if n < CHUNK:
@@ -103,7 +163,8 @@ def copy_hashing(stream: Readable, fd: int, digest: Any, progress: Progress | No
         if progress and n:
             progress(n)
         return n
-    buffers += [mmap.mmap(-1, CHUNK) for _ in range(BUFFERS - 1)]
+    buffers.extend(pool.take(BUFFERS - 1, wait=False))  # the caller gives these back too; one alone works
+    ring = len(buffers)
     size = 0
     pending: deque[tuple[Future[None], Future[None]]] = deque()
     with ThreadPoolExecutor(1, thread_name_prefix="store-hash") as hashing, \
@@ -112,13 +173,13 @@ def copy_hashing(stream: Readable, fd: int, digest: Any, progress: Progress | No
             turn = 0
             while True:
                 if turn:
-                    if len(pending) == BUFFERS:  # the buffer about to be refilled
+                    if len(pending) == ring:  # the buffer about to be refilled
                         for done in pending.popleft():
                             done.result()
-                    n = _fill(stream, memoryview(buffers[turn % BUFFERS]))
+                    n = _fill(stream, memoryview(buffers[turn % ring]))
                 if not n:
                     break
-                chunk = memoryview(buffers[turn % BUFFERS])[:n]
+                chunk = memoryview(buffers[turn % ring])[:n]
                 pending.append((hashing.submit(digest.update, chunk), writing.submit(writer.write, chunk)))
                 size += n
                 turn += 1
