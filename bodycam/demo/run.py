@@ -43,6 +43,10 @@ def run_demo(folder: Path, log: Any) -> DemoResult:
     app = App(load_settings(cli={
         "database.url": f"sqlite:///{folder / 'bodycam.db'}", "store.url": f"file://{folder / 'objects'}",
         "tz": "Asia/Shanghai", "actor": "demo", "ingest.stable_seconds": 0,
+        # the day is yesterday, recorded 09:00-15:00: with the default 24 h deadline it would
+        # count as late when the demo runs after 09:00 (Shanghai). 48 h keeps it on time at
+        # any hour; P100003's footage, docked three days late, is always late.
+        "ingest.upload_deadline_hours": 48,
     }))
     log(f"instance: {folder} (SQLite + local write-once folder)")
     upgrade(app.db)
