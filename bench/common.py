@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -71,3 +72,18 @@ def make_big_file(path: Path, size: int) -> Path:
             written += len(chunk)
             n += 1
     return path
+
+
+def s3_store_env(bucket: str) -> dict[str, str]:
+    """BODYCAM_STORE_* for a bucket on the S3 endpoint that the shared s3-up prints."""
+    return {"BODYCAM_STORE_URL": f"s3://{bucket}", "BODYCAM_STORE_ENDPOINT": os.environ["S3_ENDPOINT"],
+            "BODYCAM_STORE_ACCESS_KEY": os.environ["S3_ACCESS_KEY"],
+            "BODYCAM_STORE_SECRET_KEY": os.environ["S3_SECRET_KEY"],
+            "BODYCAM_STORE_REGION": os.environ.get("S3_REGION", "default")}
+
+
+def remove_local_store(path: Path) -> None:
+    """Delete a benchmark's local store, whose files bodycam made read-only."""
+    for p in path.rglob("*"):
+        p.chmod(0o700 if p.is_dir() else 0o600)
+    shutil.rmtree(path, ignore_errors=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import drop_env, timed
+from common import drop_env, remove_local_store, s3_store_env, timed
 
 BODYCAM = [sys.executable, "-m", "bodycam"]
 PATTERNS = ["testsrc", "testsrc2", "smptebars", "rgbtestsrc", "yuvtestsrc", "pal75bars", "smptehdbars",
@@ -87,18 +86,12 @@ def main() -> None:
                 c.execute(text(f"CREATE SCHEMA {schema}"))
             url = make_url(os.environ["DATABASE_URL"]).update_query_dict({"options": f"-csearch_path={schema}"})
             env = drop_env()
-            env.update(BODYCAM_DATABASE_URL=url.render_as_string(hide_password=False),
-                       BODYCAM_STORE_URL=f"s3://bench-{uuid.uuid4().hex[:8]}",
-                       BODYCAM_STORE_ENDPOINT=os.environ["S3_ENDPOINT"],
-                       BODYCAM_STORE_ACCESS_KEY=os.environ["S3_ACCESS_KEY"],
-                       BODYCAM_STORE_SECRET_KEY=os.environ["S3_SECRET_KEY"],
-                       BODYCAM_STORE_REGION=os.environ.get("S3_REGION", "default"), XDG_CONFIG_HOME=str(work))
+            env.update(s3_store_env(f"bench-{uuid.uuid4().hex[:8]}"),
+                       BODYCAM_DATABASE_URL=url.render_as_string(hide_password=False), XDG_CONFIG_HOME=str(work))
             out["postgresql_rgw"] = run(dock, env, args.clips)
             with admin.begin() as c:
                 c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        for p in (work / "objects").rglob("*"):
-            p.chmod(0o700 if p.is_dir() else 0o600)
-        shutil.rmtree(work / "objects", ignore_errors=True)
+        remove_local_store(work / "objects")
         print(json.dumps(out, indent=2))
 
 

@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import Run, drop_env, make_big_file, median, timed
+from common import Run, drop_env, make_big_file, median, remove_local_store, timed
 
 BODYCAM = [sys.executable, "-m", "bodycam"]
 
@@ -62,7 +62,7 @@ def local(work: Path, big: Path, repeat: int) -> dict[str, object]:
             r = ingest_once(ssd, big, env)
             ours.append(r.seconds)
             rss.append(r.peak_rss_mb)
-            _chmod_rm(ssd / f"o{i}")
+            remove_local_store(ssd / f"o{i}")
 
         for step in ((references, ours_once) if i % 2 == 0 else (ours_once, references)):
             step()
@@ -106,12 +106,6 @@ def s3(work: Path, big: Path, repeat: int) -> dict[str, object]:
             c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     return {"rclone_s": median(refs), "bodycam_s": median(ours), "ratio_vs_rclone": round(median(refs) /
             median(ours), 3), "peak_rss_mb": max(rss), "runs": {"rclone": refs, "bodycam": ours}}
-
-
-def _chmod_rm(path: Path) -> None:
-    for p in path.rglob("*"):
-        p.chmod(0o700 if p.is_dir() else 0o600)
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def main() -> None:

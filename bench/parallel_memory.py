@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import drop_env, make_big_file, timed
+from common import drop_env, make_big_file, remove_local_store, s3_store_env, timed
 
 BODYCAM = [sys.executable, "-m", "bodycam"]
 
@@ -63,17 +62,11 @@ def main() -> None:
         out["local"] = run(dock, env)
         if os.environ.get("S3_ENDPOINT"):
             env = drop_env()
-            env.update(BODYCAM_DATABASE_URL=f"sqlite:///{work / 'db-s3.sqlite'}",
-                       BODYCAM_STORE_URL=f"s3://bench-mem-{uuid.uuid4().hex[:8]}",
-                       BODYCAM_STORE_ENDPOINT=os.environ["S3_ENDPOINT"],
-                       BODYCAM_STORE_ACCESS_KEY=os.environ["S3_ACCESS_KEY"],
-                       BODYCAM_STORE_SECRET_KEY=os.environ["S3_SECRET_KEY"],
-                       BODYCAM_STORE_REGION=os.environ.get("S3_REGION", "default"),
+            env.update(s3_store_env(f"bench-mem-{uuid.uuid4().hex[:8]}"),
+                       BODYCAM_DATABASE_URL=f"sqlite:///{work / 'db-s3.sqlite'}",
                        BODYCAM_INGEST_WORKERS=str(args.files), XDG_CONFIG_HOME=str(work))
             out["s3"] = run(dock, env)
-        for p in (work / "objects").rglob("*"):
-            p.chmod(0o700 if p.is_dir() else 0o600)
-        shutil.rmtree(work / "objects", ignore_errors=True)
+        remove_local_store(work / "objects")
         print(json.dumps(out, indent=2))
 
 
