@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bodycam.db.models import Clip, ClipFlag, Officer
+from bodycam.db.models import Clip, ClipFlag
 from bodycam.index.registry import assigned_officer
 from bodycam.timeutil import utcnow
 
@@ -44,15 +44,6 @@ def reattribute(s: Session, spans: list[Span]) -> list[Change]:
     assignment rows are written, in the same transaction)."""
     changes: list[Change] = []
     seen: set[int] = set()
-    badges: dict[int, str] = {}
-
-    def badge(officer_id: int | None) -> str:
-        if officer_id is None:
-            return ""
-        if officer_id not in badges:
-            officer = s.get(Officer, officer_id)
-            badges[officer_id] = officer.badge if officer else ""
-        return badges[officer_id]
 
     for device_id, start, end in spans:
         query = select(Clip).where(Clip.device_id == device_id, Clip.recorded_start >= start)
@@ -63,18 +54,18 @@ def reattribute(s: Session, spans: list[Span]) -> list[Change]:
                 continue
             seen.add(clip.id)
             assigned = assigned_officer(s, device_id, clip.recorded_start)
-            now_id = assigned.id if assigned else None
+            now_id, now_badge = (assigned.id, assigned.badge) if assigned else (None, "")
             if clip.officer_source == "named":
                 if now_id is not None and now_id != clip.officer_id and not _flagged(s, clip.id):
                     s.add(ClipFlag(clip_id=clip.id, flag="officer_conflict",
-                                   detail=f"file names {clip.officer_badge}, assignment says {badge(now_id)}",
+                                   detail=f"file names {clip.officer_badge}, assignment says {now_badge}",
                                    created_at=utcnow()))
-                    changes.append(Change(clip.id, clip.officer_badge, badge(now_id), "officer_conflict"))
+                    changes.append(Change(clip.id, clip.officer_badge, now_badge, "officer_conflict"))
                 continue
             if now_id == clip.officer_id:
                 continue
-            changes.append(Change(clip.id, clip.officer_badge, badge(now_id), "reattributed"))
-            clip.officer_id, clip.officer_badge = now_id, badge(now_id)
+            changes.append(Change(clip.id, clip.officer_badge, now_badge, "reattributed"))
+            clip.officer_id, clip.officer_badge = now_id, now_badge
             clip.officer_source = "assignment" if now_id is not None else ""
     return changes
 
