@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bodycam.audit import chain
+from bodycam.clock import Clock, SystemClock, check_against
 from bodycam.config import LoadedSettings, Settings, load_settings
 from bodycam.db.engine import Database
 from bodycam.db.schema import require_current
@@ -18,12 +19,17 @@ from bodycam.store import ObjectStore, open_store
 
 
 class App:
-    def __init__(self, loaded: LoadedSettings) -> None:
+    def __init__(self, loaded: LoadedSettings, clock: Clock | None = None, *, check_clock: bool = True) -> None:
+        """``clock`` is injected by tests (never from the command line or environment);
+        ``check_clock`` compares it with the database server's before ingest and sweeps."""
         self.loaded = loaded
+        self.clock: Clock = clock or SystemClock()
+        self._check_clock = check_clock
 
     @classmethod
-    def load(cls, config_path: str | Path | None = None, cli: Mapping[str, Any] | None = None) -> App:
-        return cls(load_settings(config_path, cli))
+    def load(cls, config_path: str | Path | None = None, cli: Mapping[str, Any] | None = None,
+             clock: Clock | None = None, *, check_clock: bool = True) -> App:
+        return cls(load_settings(config_path, cli), clock, check_clock=check_clock)
 
     @property
     def settings(self) -> Settings:
@@ -39,12 +45,20 @@ class App:
 
     @cached_property
     def store(self) -> ObjectStore:
-        return open_store(self.settings)
+        return open_store(self.settings, self.clock)
 
     def ready_db(self) -> Database:
         """The database, refusing a missing or outdated schema."""
         require_current(self.db)
         return self.db
+
+    def trusted_db(self) -> Database:
+        """The database, once our clock agrees with its server's (ingest and sweeps
+        date what they do by our clock: a host set a year ahead must not sweep)."""
+        db = self.ready_db()
+        if self._check_clock:
+            check_against(db.server_now(), self.clock)
+        return db
 
     def audit(self, action: str, subject: str, details: dict[str, Any] | None = None) -> None:
         """Record one event in its own transaction (for reads and one-off actions)."""

@@ -20,7 +20,21 @@ from bodycam.errors import INTERNAL_ERROR_EXIT, BodycamError
 from bodycam.memory import return_big_buffers
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class BodycamGroup(click.Group):
+    """Turns a :class:`BodycamError` into its one line and exit code, inside click, so
+    that ``main`` and in-process tests (``CliRunner``) see the same exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BodycamError as exc:
+            if (ctx.obj or {}).get("debug"):
+                traceback.print_exc()
+            click.echo(f"bodycam: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=BodycamGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="bodycam")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML settings file.")
 @click.option("--database-url", help="SQLAlchemy URL (overrides BODYCAM_DATABASE_URL).")
@@ -40,7 +54,9 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None,
         "actor": actor,
         "tz": tz,
     }
-    ctx.obj = {"debug": debug, "factory": lambda: App.load(config_path, overrides)}
+    given = ctx.obj or {}  # in-process tests hand a clock here; there is no option or variable for it
+    ctx.obj = {"debug": debug, "factory": lambda: App.load(config_path, overrides, given.get("clock"),
+                                                           check_clock=given.get("check_clock", True))}
     ctx.call_on_close(lambda: ctx.obj.get("app") and ctx.obj["app"].close())
 
 

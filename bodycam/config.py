@@ -13,6 +13,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +24,10 @@ from bodycam.errors import ConfigError, InvalidConfigValue, UnknownConfigKey
 
 FLOOR_DAYS = 180
 """The legal minimum hold (art. 13 of the 2016 rule); settings may only raise it."""
+GRACE_DAYS = 30
+"""The default grace period after ingest; settings may only raise it."""
+MAX_DAYS = 36500
+"""A hundred years: the largest hold a setting may name (beyond it, use a legal hold)."""
 
 ENV_PREFIX = "BODYCAM_"
 ENV_NOT_SETTINGS = {"BODYCAM_CONFIG", "BODYCAM_DEBUG", "BODYCAM_FAILPOINT"}
@@ -81,15 +86,25 @@ class IngestSettings(_Section):
     release: Literal["keep", "delete", "move"] = "keep"
     move_to: Path | None = None
     workers: int = Field(default=4, ge=1, le=64)
+    earliest_recording: date = Field(
+        default=date(2015, 1, 1), description="recordings dated before this are untrusted_time (a reset clock)")
+    future_minutes: float = Field(
+        default=10.0, ge=0, le=24 * 60, allow_inf_nan=False,
+        description="recordings starting this long after receipt are untrusted_time")
+    mtime_hours: float = Field(
+        default=2.0, ge=0, le=24 * 14, allow_inf_nan=False,
+        description="recordings ending this long after the file was last written are untrusted_time")
     poll_seconds: float = Field(default=60.0, gt=0, le=86400)
     sources: tuple[SourceSettings, ...] = ()
 
 
 class RetentionSettings(_Section):
-    floor_days: int = Field(default=FLOOR_DAYS, description="minimum hold after recording end")
-    grace_days: float = Field(default=30.0, ge=0, description="minimum hold after ingest")
+    floor_days: int = Field(default=FLOOR_DAYS, le=MAX_DAYS,
+                            description="minimum hold after bodycam received the footage (and after it ended)")
+    grace_days: float = Field(default=float(GRACE_DAYS), le=MAX_DAYS, allow_inf_nan=False,
+                              description="minimum hold after ingest; may only be raised")
     evidence_after_close_days: int | None = Field(
-        default=None, ge=FLOOR_DAYS, description="hold after a case closes; unset = forever"
+        default=None, ge=FLOOR_DAYS, le=MAX_DAYS, description="hold after a case closes; unset = forever"
     )
     sweep_at: str | None = Field(default="02:30", description="HH:MM (in tz) for the nightly sweep; 'off' = never")
 
@@ -104,6 +119,18 @@ class RetentionSettings(_Section):
         if value < FLOOR_DAYS:
             raise ValueError(f"must be at least {FLOOR_DAYS} days (the legal minimum hold)")
         return value
+
+    @field_validator("grace_days")
+    @classmethod
+    def _not_below_grace(cls, value: float) -> float:
+        if value < GRACE_DAYS:
+            raise ValueError(f"must be at least {GRACE_DAYS} days (it may only be raised)")
+        return value
+
+    def deciding(self) -> dict[str, object]:
+        """The settings that decide a deletion (what a plan's fingerprint covers)."""
+        return {"floor_days": self.floor_days, "grace_days": self.grace_days,
+                "evidence_after_close_days": self.evidence_after_close_days}
 
 
 class Tolerance(_Section):

@@ -120,6 +120,11 @@ class NotFound(BodycamError):
     summary = "no such record"
 
 
+class ClockUntrusted(BodycamError):
+    exit_code = 23
+    summary = "this host's clock and the database server's disagree: fix the time before ingesting or sweeping"
+
+
 # -- environment -----------------------------------------------------------
 class MissingTool(BodycamError):
     exit_code = 60

@@ -8,23 +8,32 @@ Lock from ``S3_ENDPOINT``/``S3_ACCESS_KEY``/``S3_SECRET_KEY`` (what the shared
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bodycam.cli import cli
+from bodycam.clock import ManualClock
 from bodycam.config import load_settings
 from bodycam.db.engine import Database
 from bodycam.db.schema import upgrade
 from bodycam.store import ObjectStore, open_store
+
+if TYPE_CHECKING:
+    from bodycam.app import App
 
 CI = os.environ.get("CI") == "true"
 RUN_ID = uuid.uuid4().hex[:8]
@@ -113,9 +122,10 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def store(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> ObjectStore:
+    """A fresh store of each kind; the local one judges its locks by a ManualClock."""
     env = store_env(store_kind, tmp_path, request)
     env["BODYCAM_STORE_PART_SIZE_MB"] = "5"
-    s = open_store(load_settings(environ=env).settings)
+    s = open_store(load_settings(environ=env).settings, ManualClock())
     s.ensure()
     return s
 
@@ -154,3 +164,43 @@ def s3_store(tmp_path: Path, request: pytest.FixtureRequest) -> ObjectStore:
     s = open_store(load_settings(environ=store_env("s3", tmp_path, request)).settings)
     s.ensure()
     return s
+
+
+# -- in-process CLI with an injected clock ----------------------------------------------
+@dataclass
+class Bodycam:
+    """The ``bodycam`` command run in-process (click's CliRunner) with a ManualClock:
+    tests move time forward instead of sleeping. ``check_clock`` is turned off only
+    once a test has moved its clock away from the database server's."""
+
+    env: dict[str, str]
+    clock: ManualClock = field(default_factory=ManualClock)
+    check_clock: bool = True
+
+    def __call__(self, *args: str, check: bool = True) -> Result:
+        unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("BODYCAM_") and k not in self.env}
+        result = CliRunner().invoke(cli, list(args), obj={"clock": self.clock, "check_clock": self.check_clock},
+                                    env={**self.env, **unset})
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        if check and result.exit_code != 0:
+            raise AssertionError(f"bodycam {' '.join(args)} exited {result.exit_code}:\n{result.stderr}")
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self(*args, "--format", "json").stdout)
+
+    def advance(self, **delta: float) -> None:
+        """Move bodycam's clock; it then no longer agrees with the database server's."""
+        self.clock.advance(timedelta(**delta))
+        self.check_clock = False
+
+    def app(self) -> App:
+        from bodycam.app import App
+
+        return App(load_settings(environ=self.env), self.clock, check_clock=self.check_clock)
+
+
+@pytest.fixture
+def bodycam(bodycam_env: dict[str, str]) -> Bodycam:
+    return Bodycam(bodycam_env)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 
 from bodycam import output
-from bodycam.commands import get_app
+from bodycam.commands import format_option, get_app
 from bodycam.errors import InputError
+from bodycam.index.corrections import Correction, correct
 from bodycam.index.evidence import get_clips
 from bodycam.index.export import export
 from bodycam.index.queries import ClipFilter, search
@@ -105,6 +106,12 @@ def clips_show(ctx: click.Context, clip: int, fmt: str) -> None:
                      f"{media.get('fps') or 0:.2f} fps, audio {media.get('audio_codec') or '-'}")
     for f in d["flags"]:
         lines.append(f"flag       {f['flag']}: {f['detail']}")
+    for c in d["corrections"]:
+        lines.append(f"corrected  {c['field']}: was {c['old'] or '-'}, now {c['new'] or '-'} "
+                     f"({c['source']}, {c['actor']}, {show(c['at'], zone)}: {c['reason']})")
+    for a in d["attachments"]:
+        lines.append(f"attached   {a['role']} {a['name']}  sha256 {a['sha256']}  {a['store_key']} "
+                     f"version {a['store_version']}")
     for c in d["cases"]:
         state = "linked" if c["unlinked_at"] is None else f"unlinked {show(c['unlinked_at'], zone)}"
         lines.append(f"case       {c['case']} ({state}) by {c['linked_by']}: {c['reason']}")
@@ -114,6 +121,38 @@ def clips_show(ctx: click.Context, clip: int, fmt: str) -> None:
     for e in d["custody"]:
         lines.append(f"  #{e['seq']} {show(e['at'], zone)} {e['actor']} {e['action']} {e['details']}")
     click.echo("\n".join(lines))
+
+
+@clips.command("correct")
+@click.argument("clip", type=int)
+@click.option("--start", help="The true recording start (ISO 8601; naive = --tz); the length is kept.")
+@click.option("--shift", type=float, help="Move the recording by this many seconds (e.g. -86400).")
+@click.option("--officer", help="The badge of the officer who really recorded it.")
+@click.option("--device", help="The serial of the device that really recorded it.")
+@click.option("--reason", required=True, help="Why (audited, shown with the original values).")
+@format_option
+@click.pass_context
+def clips_correct(ctx: click.Context, clip: int, start: str | None, shift: float | None, officer: str | None,
+                  device: str | None, reason: str, fmt: str) -> None:
+    """Correct a clip's recorded time, officer or device; the original values are kept and shown."""
+    app = get_app(ctx)
+    db = app.ready_db()
+    if start is not None and shift is not None:
+        raise InputError("give --start or --shift, not both")
+    when = parse_time(start, app.settings.zone, what="--start") if start else None
+    if shift is not None:
+        with db.read() as s:
+            (current,) = get_clips(s, [clip])
+        if current.recorded_start is None:
+            raise InputError(f"clip {clip}: has no recorded start to shift; give --start")
+        when = current.recorded_start + timedelta(seconds=shift)
+    changes = correct(db, app.store, app.settings.retention, clip, Correction(when, officer, device), reason,
+                      app.actor, app.clock)
+    rows = [{"field": c.field, "old": c.old, "new": c.new} for c in changes]
+    if fmt == "json":
+        click.echo(output.to_json({"clip": clip, "changes": rows}))
+    else:
+        click.echo(output.table(rows, ["field", "old", "new"]))
 
 
 @clips.command("export")

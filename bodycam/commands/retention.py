@@ -10,7 +10,7 @@ import click
 from bodycam import output
 from bodycam.commands import get_app
 from bodycam.retention import holds, sweep
-from bodycam.timeutil import parse_time, show, utcnow
+from bodycam.timeutil import parse_time, show
 
 
 @click.group()
@@ -26,7 +26,7 @@ def retention_plan(ctx: click.Context, as_of: str | None, fmt: str) -> None:
     """What would be deleted, and why; every other clip is kept (counts shown)."""
     app = get_app(ctx)
     db = app.ready_db()
-    when = parse_time(as_of, app.settings.zone, what="--as-of") if as_of else utcnow()
+    when = parse_time(as_of, app.settings.zone, what="--as-of") if as_of else app.clock.now()
     p = sweep.plan(db, app.settings.retention, when)
     sweep.record_plan(db, app.actor, p, what_if=as_of is not None)
     rows: list[dict[str, Any]] = [
@@ -53,10 +53,10 @@ def retention_plan(ctx: click.Context, as_of: str | None, fmt: str) -> None:
 def retention_run(ctx: click.Context, dry_run: bool, limit: int | None) -> None:
     """Delete object versions due as of now (the real time; there is no other 'now')."""
     app = get_app(ctx)
-    db = app.ready_db()
+    db = app.trusted_db()
     with click.progressbar(length=0, label="disposing", file=sys.stderr) as bar:
         r = sweep.run(db, app.store, app.settings.retention, app.actor, limit=limit, dry_run=dry_run,
-                      progress=bar.update)
+                      progress=bar.update, clock=app.clock)
     if dry_run:
         click.echo(f"dry run: {r.due} clip(s) due now; nothing deleted")
         return
@@ -96,7 +96,7 @@ def retention_release(ctx: click.Context, clip: int | None, case: str | None, re
 def retention_dispose(ctx: click.Context, clip: int, reason: str) -> None:
     """Delete one clip's footage now, if and only if its retention is over (else exit 33)."""
     app = get_app(ctx)
-    sweep.dispose_one(app.ready_db(), app.store, app.settings.retention, clip, reason, app.actor)
+    sweep.dispose_one(app.trusted_db(), app.store, app.settings.retention, clip, reason, app.actor, app.clock)
     click.echo(f"clip {clip}: footage deleted; its record and hash remain")
 
 

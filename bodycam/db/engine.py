@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,14 @@ class Database:
                 conn.execute(text("select 1"))
         except OperationalError as exc:
             raise DatabaseUnreachable(self._unreachable(exc)) from None
+
+    def server_now(self) -> datetime | None:
+        """The database server's clock; None for SQLite (it reads this host's own clock)."""
+        if self.dialect != "postgresql":
+            return None
+        with self._guard(), self.engine.connect() as conn:
+            value = conn.execute(text("SELECT clock_timestamp()")).scalar()
+        return value if isinstance(value, datetime) else None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -45,7 +46,7 @@ SCENARIOS = (
 )
 DEVICE_KINDS = ("body_camera", "interrogation_recorder")
 CLIP_KINDS = ("dock", "interrogation")
-TIME_SOURCES = ("sidecar", "manifest", "filename", "container", "mtime")
+TIME_SOURCES = ("sidecar", "manifest", "filename", "container", "mtime", "corrected")
 INGEST_STATES = ("claimed", "stored", "indexed", "released", "failed")
 
 
@@ -141,7 +142,8 @@ class Clip(Base):
 
     __tablename__ = "clips"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    """Unique among clips not disposed: bytes docked again after disposal are a new clip."""
     size: Mapped[int] = mapped_column(BigInteger)
     store_key: Mapped[str] = mapped_column(String(1024))
     store_version: Mapped[str] = mapped_column(String(256), default="")
@@ -176,6 +178,9 @@ class Clip(Base):
         Index("ix_clips_device_start", "device_id", "recorded_start"),
         Index("ix_clips_start", "recorded_start"),
         Index("ix_clips_session", "session_id"),
+        Index("ix_clips_sha256", "sha256"),
+        Index("uq_clips_live_sha256", "sha256", unique=True, sqlite_where=text("disposed_at IS NULL"),
+              postgresql_where=text("disposed_at IS NULL")),
     )
 
 
@@ -190,6 +195,41 @@ class ClipFlag(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     clip: Mapped[Clip] = relationship(back_populates="flags")
     __table_args__ = (UniqueConstraint("clip_id", "flag"),)
+
+
+class ClipCorrection(Base):
+    """A corrected recording time, officer or device: the original value is kept here."""
+
+    __tablename__ = "clip_corrections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str] = mapped_column(Text)
+    new_value: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    """'clerk' (``bodycam clips correct``) or 'dock' (the clock offset a dock measured)."""
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Attachment(Base):
+    """A sidecar or session manifest, stored as an object beside its media: evidence too."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clip_id: Mapped[int | None] = mapped_column(ForeignKey("clips.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("interrogation_sessions.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    """'sidecar' or 'manifest'."""
+    name: Mapped[str] = mapped_column(String(1024))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    store_key: Mapped[str] = mapped_column(String(1024))
+    store_version: Mapped[str] = mapped_column(String(256))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retain_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    disposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ClipSighting(Base):

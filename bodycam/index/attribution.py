@@ -55,7 +55,7 @@ def reattribute(s: Session, spans: list[Span]) -> list[Change]:
             seen.add(clip.id)
             assigned = assigned_officer(s, device_id, clip.recorded_start)
             now_id, now_badge = (assigned.id, assigned.badge) if assigned else (None, "")
-            if clip.officer_source == "named":
+            if clip.officer_source in ("named", "corrected"):
                 if now_id is not None and now_id != clip.officer_id and not _flagged(s, clip.id):
                     s.add(ClipFlag(clip_id=clip.id, flag="officer_conflict",
                                    detail=f"file names {clip.officer_badge}, assignment says {now_badge}",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bodycam.audit import chain
 from bodycam.db.engine import Database
-from bodycam.db.models import Case, CaseClip, Clip, Event, EventOfficer, Hold, InterrogationSession, Officer
+from bodycam.db.models import Attachment, Case, CaseClip, Clip, Event, EventOfficer, Hold, InterrogationSession, Officer
 from bodycam.errors import InputError, NotFound
 from bodycam.store import ObjectStore
 from bodycam.timeutil import utcnow
@@ -44,6 +44,21 @@ def is_held(s: Session, clip: Clip) -> bool:
     return hold is not None
 
 
+def objects_of(s: Session, clip: Clip) -> list[tuple[str, str]]:
+    """Every stored version that is this clip's evidence: its media and its sidecars."""
+    sidecars = s.execute(select(Attachment.store_key, Attachment.store_version).where(
+        Attachment.clip_id == clip.id, Attachment.disposed_at.is_(None)).order_by(Attachment.id)).all()
+    return [(clip.store_key, clip.store_version), *((k, v) for k, v in sidecars)]
+
+
+def set_hold(db: Database, store: ObjectStore, clips: list[Clip], on: bool) -> None:
+    """Put on (or take off) the legal hold of each clip's media and sidecars."""
+    with db.read() as s:
+        targets = [kv for clip in clips if clip.disposed_at is None for kv in objects_of(s, clip)]
+    for key, version in targets:
+        store.set_legal_hold(key, version, on)
+
+
 @dataclass(frozen=True)
 class LinkResult:
     linked: list[int]
@@ -57,9 +72,7 @@ def link(db: Database, store: ObjectStore, number: str, clip_ids: list[int], rea
         case = get_case(s, number)
         clips = get_clips(s, clip_ids)
     # hold first: a crash after this leaves an extra hold (safe), never a link without one
-    for clip in clips:
-        if clip.disposed_at is None:
-            store.set_legal_hold(clip.store_key, clip.store_version, True)
+    set_hold(db, store, clips, True)
     linked, already = [], []
     with db.write() as s:
         now = utcnow()
@@ -94,9 +107,8 @@ def unlink(db: Database, store: ObjectStore, number: str, clip_ids: list[int], r
             chain.record(s, actor, "case.unlink", f"clip:{clip.id}", {"case": number, "reason": reason,
                                                                       "legal_hold_removed": release})
             done.append((clip, release))
-    for clip, release in done:  # after the commit: a crash leaves an extra hold, never a missing one
-        if release:
-            store.set_legal_hold(clip.store_key, clip.store_version, False)
+    # after the commit: a crash leaves an extra hold, never a missing one
+    set_hold(db, store, [clip for clip, release in done if release], False)
     return [c.id for c, _ in done]
 
 

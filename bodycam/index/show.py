@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from bodycam.audit import chain
 from bodycam.db.models import (
+    Attachment,
     Case,
     CaseClip,
     Clip,
+    ClipCorrection,
     ClipFlag,
     ClipSighting,
     Event,
@@ -45,7 +47,11 @@ def clip_details(s: Session, clip_id: int) -> dict[str, Any]:
             events.append({"event_id": ev.event_id, "scenario": ev.scenario, "start": ev.start, "end": ev.end})
     sightings = s.scalars(select(ClipSighting).where(ClipSighting.clip_id == clip.id)).all()
     active_links = [number for link, number in links if link.unlinked_at is None]
-    why = ["floor: recording end + retention.floor_days, and at least the grace period after ingest"]
+    why = ["floor: retention.floor_days after bodycam received it (and after a trusted recording end), "
+           "and at least the grace period after ingest"]
+    corrections = s.scalars(select(ClipCorrection).where(ClipCorrection.clip_id == clip.id)
+                            .order_by(ClipCorrection.id)).all()
+    attachments = s.scalars(select(Attachment).where(Attachment.clip_id == clip.id).order_by(Attachment.id)).all()
     if active_links:
         why.append(f"evidence in case {', '.join(active_links)}: legal hold on the object version")
     why += [f"hold #{h.id}: {h.reason}" for h in holds]
@@ -61,6 +67,11 @@ def clip_details(s: Session, clip_id: int) -> dict[str, Any]:
                    "unlinked_at": link.unlinked_at, "unlinked_by": link.unlinked_by,
                    "unlink_reason": link.unlink_reason} for link, number in links],
         "events": events,
+        "corrections": [{"field": c.field, "old": c.old_value, "new": c.new_value, "reason": c.reason,
+                         "source": c.source, "actor": c.actor, "at": c.at} for c in corrections],
+        "attachments": [{"role": a.role, "name": a.name, "sha256": a.sha256, "size": a.size,
+                         "store_key": a.store_key, "store_version": a.store_version,
+                         "retain_until": a.retain_until, "disposed_at": a.disposed_at} for a in attachments],
         "sightings": [{"path": x.source_path, "host": x.source_host, "seen_at": x.seen_at} for x in sightings],
         "custody": [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "details": e.details}
                     for e in reversed(history)],

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bodycam.errors import InputError
+from bodycam.ingest.recording import MAX_SIDECAR, read_regular
 from bodycam.timeutil import parse_time
 
 REQUIRED = ("session_id", "room", "start", "end", "interrogators", "files")
@@ -36,10 +37,10 @@ class Manifest:
 def read_manifest(path: Path, zone: tzinfo) -> Manifest:
     """Parse and check a manifest; any fault names the file and the key."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(read_regular(path, MAX_SIDECAR).decode("utf-8"))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
     if not isinstance(raw, dict):
         raise InputError(f"{path}: expected a JSON object")

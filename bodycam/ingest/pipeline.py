@@ -15,9 +15,8 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, cast
@@ -26,9 +25,10 @@ from sqlalchemy import select, text
 
 from bodycam import faults
 from bodycam.audit import chain
+from bodycam.clock import Clock, SystemClock
 from bodycam.config import Settings
 from bodycam.db.engine import Database
-from bodycam.db.models import Clip, ClipFlag, ClipSighting, IngestItem
+from bodycam.db.models import Attachment, Clip, ClipCorrection, ClipFlag, ClipSighting, IngestItem
 from bodycam.errors import BodycamError, DatabaseUnreachable, IntegrityError, StoreUnreachable
 from bodycam.index.registry import assigned_officer, device_by_serial, officer_by_badge
 from bodycam.ingest import discontinuity
@@ -36,7 +36,9 @@ from bodycam.ingest.claims import Claim, claim, heartbeat, source_key
 from bodycam.ingest.discover import SourceFile
 from bodycam.ingest.naming import parse_name
 from bodycam.ingest.probe import MediaFacts, probe
-from bodycam.ingest.recording import Recording, read_sidecar, resolve
+from bodycam.ingest.recording import Recording, Sidecar, read_sidecar, resolve
+from bodycam.ingest.release import move_no_clobber
+from bodycam.ingest.timecheck import UNTRUSTED, judge
 from bodycam.retention.policy import initial_lock
 from bodycam.store import ObjectStore
 from bodycam.timeutil import utcnow
@@ -68,6 +70,7 @@ class Context:
     ffprobe: str
     pattern: str | None
     zone: tzinfo
+    clock: Clock = field(default_factory=SystemClock)
     retries: int = 3
     backoff: float = 1.0
 
@@ -164,42 +167,54 @@ def _finish_done(ctx: Context, sf: SourceFile) -> Result:
     assert item is not None
     released = False
     if ctx.release != "keep":  # a release committed but not carried out before a crash
-        released = _release(ctx, sf, item.id, item.clip_id)
+        with ctx.db.read() as s:
+            sidecar_stored = sf.sidecar is not None and s.scalar(select(Attachment.id).where(
+                Attachment.clip_id == item.clip_id, Attachment.role == "sidecar",
+                Attachment.name == sf.sidecar.name)) is not None
+        released = _release(ctx, sf, item.id, item.clip_id, sidecar_stored)
     return Result(sf.path, "done", sf.size, clip_id=item.clip_id, sha256=item.sha256, released=released)
 
 
 def _run_claimed(ctx: Context, sf: SourceFile, kind: str, session: SessionLink | None, got: Claim) -> Result:
     media = probe(sf.path, ctx.ffprobe) if sf.size else MediaFacts(error="empty file (zero bytes)")
+    side = read_sidecar(sf.sidecar)
+    now = ctx.clock.now()  # receipt, by our clock: what the floor counts from
+    written = datetime.fromtimestamp(sf.mtime_ns / 1e9, UTC)
     rec = resolve(
-        sidecar=read_sidecar(sf.sidecar),
+        sidecar=side,
         name=parse_name(sf.path.name, ctx.pattern, ctx.zone),
         media=media,
-        mtime=datetime.fromtimestamp(sf.mtime_ns / 1e9, UTC),
+        mtime=written,
         camera=session.room if session else sf.camera,
         manifest_start=session.start if session else None,
         zone=ctx.zone,
     )
     if session:  # the room recorder is the device, whatever the name says
-        rec = Recording(rec.start, rec.end, rec.time_source, session.room, rec.officer, rec.flags)
-    now = utcnow()
+        rec = replace(rec, device=session.room)
+    untrusted = judge(rec.start, rec.end, rec.time_source, now, written, ctx.settings.ingest)
+    if untrusted:
+        rec = replace(rec, flags={**rec.flags, UNTRUSTED: untrusted})
+    retain = initial_lock(now, rec.end, ctx.settings.retention, time_trusted=untrusted is None)
     with ctx.db.read() as s:
         item = s.get(IngestItem, got.item_id)
         assert item is not None
         key = item.store_key or store_key(item.id, rec.device, sf.path.name, now)
         stored = (item.store_version, item.sha256) if got.state == "stored" else None
     if stored is None:
-        put = _upload(ctx, sf, got, key, rec, now)
+        put = _upload(ctx, sf, got, key, retain)
         if isinstance(put, _Duplicate):
-            return _duplicate(ctx, sf, got.item_id, put)
+            return _duplicate(ctx, sf, got, key, put, side, now)
         version, sha, etag = put
     else:
         version, sha = stored[0] or "", stored[1] or ""
         etag = ""
-    _verify_stored(ctx, sf, key, version, sha)
+    _verify_stored(ctx, sf, key, version, sha, retain)
+    sidecar = _store_sidecar(ctx, got, key, sf, side, retain)
     faults.point("before_index")
-    clip_id, outcome, flags = _index(ctx, sf, got.item_id, kind, session, rec, media, key, version, sha, etag, now)
+    clip_id, outcome, flags = _index(ctx, sf, got.item_id, kind, session, rec, media, key, version, sha, etag, now,
+                                     retain, sidecar)
     faults.point("after_index")
-    released = _release(ctx, sf, got.item_id, clip_id) if ctx.release != "keep" else False
+    released = _release(ctx, sf, got.item_id, clip_id, sidecar is not None) if ctx.release != "keep" else False
     return Result(sf.path, outcome, sf.size, clip_id, sha, flags, released=released)
 
 
@@ -209,22 +224,26 @@ class _Duplicate:
     sha256: str
 
 
-def _upload(
-    ctx: Context, sf: SourceFile, got: Claim, key: str, rec: Recording, now: datetime
-) -> tuple[str, str, str] | _Duplicate:
+def _note_left_versions(ctx: Context, item_id: int, key: str) -> None:
+    """Versions an interrupted attempt left under ``key``: accounted for as abandoned, never lost from view."""
+    left = [v for k, v, _ in ctx.store.list(key) if k == key]
+    if not left:
+        return
+    with ctx.db.write() as s:
+        item = s.get(IngestItem, item_id)
+        assert item is not None
+        known = list(item.abandoned or [])
+        item.abandoned = known + [{"key": key, "version": v} for v in left
+                                  if {"key": key, "version": v} not in known]
+
+
+def _upload(ctx: Context, sf: SourceFile, got: Claim, key: str, retain: datetime) -> tuple[str, str, str] | _Duplicate:
     if got.resumed:  # an earlier attempt may have left versions under this key
-        left = [v for k, v, _ in ctx.store.list(key) if k == key]
-        with ctx.db.write() as s:
-            item = s.get(IngestItem, got.item_id)
-            assert item is not None
-            known = list(item.abandoned or [])
-            item.abandoned = known + [{"key": key, "version": v} for v in left
-                                      if {"key": key, "version": v} not in known]
+        _note_left_versions(ctx, got.item_id, key)
     with ctx.db.write() as s:
         item = s.get(IngestItem, got.item_id)
         assert item is not None
         item.store_key = key
-    retain = initial_lock(rec.end, now, ctx.settings.retention)
     fd = os.open(sf.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fh.fileno())
@@ -235,9 +254,10 @@ def _upload(
 
         def keep(sha: str) -> bool:
             """Called by the store before the object becomes durable: identical bytes
-            already stored mean no second object."""
+            already stored, and still kept, mean no second object. Bytes whose clip
+            was disposed are new evidence and are stored again."""
             with ctx.db.read() as s:
-                existing = s.scalar(select(Clip.id).where(Clip.sha256 == sha))
+                existing = _live_clip(s, sha)
             if existing is not None:
                 duplicate.append(_Duplicate(existing, sha))
             return existing is None
@@ -256,17 +276,70 @@ def _upload(
         item = s.get(IngestItem, got.item_id)
         assert item is not None
         item.state, item.sha256, item.store_version = "stored", res.sha256, res.version
-        item.updated_at = utcnow()
+        item.updated_at = ctx.clock.now()
     faults.point("after_stored_commit")
     return res.version, res.sha256, res.etag
 
 
-def _verify_stored(ctx: Context, sf: SourceFile, key: str, version: str, sha: str) -> None:
+def _live_clip(s: Any, sha: str) -> int | None:
+    """The clip that keeps these bytes now; a clip whose disposal has begun does not,
+    and new bytes must wait until it is finished (then they are stored again)."""
+    row = s.execute(select(Clip.id, Clip.disposal_started_at).where(Clip.sha256 == sha,
+                                                                   Clip.disposed_at.is_(None))).first()
+    if row is None:
+        return None
+    if row.disposal_started_at is not None:
+        raise BodycamError(f"clip {row.id} with the same bytes is being disposed; will store these again next pass")
+    return int(row.id)
+
+
+def _verify_stored(ctx: Context, sf: SourceFile, key: str, version: str, sha: str, retain: datetime) -> None:
+    """The store holds our bytes under a lock at least as long as the policy asks
+    (a resumed attempt may have locked it a little earlier: the lock is extended)."""
     info = ctx.store.stat(key, version)
     if info.size != sf.size:
         raise IntegrityError(f"{key} version {version}: stored size {info.size} != source size {sf.size}")
     if info.sha256 is not None and info.sha256 != sha:
         raise IntegrityError(f"{key} version {version}: stored SHA-256 {info.sha256} != computed {sha}")
+    if info.retain_until is None or info.retain_until < retain:
+        ctx.store.extend_retention(key, version, retain)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A sidecar stored beside its media."""
+
+    name: str
+    sha256: str
+    size: int
+    key: str
+    version: str
+    retain_until: datetime
+
+
+def _store_sidecar(ctx: Context, got: Claim, media_key: str, sf: SourceFile, side: Sidecar,
+                   retain: datetime) -> _Stored | None:
+    """Store the sidecar's bytes as read (parsed or not: a corrupt one is evidence
+    too) under the media's lock; None when there is none or it could not be read."""
+    if sf.sidecar is None or side.raw is None:
+        return None
+    key = media_key.rsplit("/", 1)[0] + "/" + _safe(sf.sidecar.name)
+    if got.resumed:
+        _note_left_versions(ctx, got.item_id, key)
+    res = ctx.store.put(key, io.BytesIO(side.raw), retain_until=retain,
+                        metadata={"bodycam-role": "sidecar"})
+    assert res is not None
+    info = ctx.store.stat(key, res.version)
+    if info.size != len(side.raw) or (info.sha256 is not None and info.sha256 != res.sha256):
+        raise IntegrityError(f"{key} version {res.version}: the stored sidecar does not match what was read")
+    return _Stored(sf.sidecar.name, res.sha256, res.size, key, res.version, retain)
+
+
+def _attach(s: Any, clip_id: int, stored: _Stored | None, now: datetime) -> None:
+    if stored is not None:
+        s.add(Attachment(clip_id=clip_id, role="sidecar", name=stored.name, sha256=stored.sha256, size=stored.size,
+                         store_key=stored.key, store_version=stored.version, uploaded_at=now,
+                         retain_until=stored.retain_until))
 
 
 def _flags_for(ctx: Context, sf: SourceFile, rec: Recording, media: MediaFacts, session: SessionLink | None,
@@ -279,7 +352,7 @@ def _flags_for(ctx: Context, sf: SourceFile, rec: Recording, media: MediaFacts, 
     elif media.error:
         flags["unreadable"] = media.error
     deadline = timedelta(hours=ctx.settings.ingest.upload_deadline_hours)
-    if uploaded - rec.end > deadline:
+    if UNTRUSTED not in flags and uploaded - rec.end > deadline:  # an untrusted time says nothing of lateness
         hours = (uploaded - rec.end).total_seconds() / 3600
         limit = ctx.settings.ingest.upload_deadline_hours
         flags["late_upload"] = f"uploaded {hours:.1f} h after the recording ended (deadline {limit:g} h)"
@@ -292,23 +365,29 @@ def _flags_for(ctx: Context, sf: SourceFile, rec: Recording, media: MediaFacts, 
 
 
 def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: SessionLink | None, rec: Recording,
-           media: MediaFacts, key: str, version: str, sha: str, etag: str, now: datetime
-           ) -> tuple[int, str, list[str]]:
+           media: MediaFacts, key: str, version: str, sha: str, etag: str, now: datetime, retain: datetime,
+           sidecar: _Stored | None) -> tuple[int, str, list[str]]:
     breaks = discontinuity.analyse(sf.path, ctx.ffprobe) if media.video_codec and not media.error else []
     flags = _flags_for(ctx, sf, rec, media, session, now, breaks)
     with ctx.db.write() as s:
         if ctx.db.dialect == "postgresql":  # two workers with identical bytes: one indexes, one records a sighting
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(sha[:15], 16)})
-        existing = s.scalar(select(Clip).where(Clip.sha256 == sha))
+        existing = _live_clip(s, sha)
         item = s.get(IngestItem, item_id)
         assert item is not None
         if existing is not None:  # raced with another worker holding identical bytes
-            s.add(ClipSighting(clip_id=existing.id, source_path=str(sf.path), source_host=ctx.host, seen_at=now))
+            s.add(ClipSighting(clip_id=existing, source_path=str(sf.path), source_host=ctx.host, seen_at=now))
             item.abandoned = [*(item.abandoned or []), {"key": key, "version": version, "why": "duplicate"}]
-            item.state, item.clip_id, item.outcome, item.updated_at = "indexed", existing.id, "duplicate", now
-            chain.record(s, ctx.actor, "clip.sighting", f"clip:{existing.id}",
+            item.state, item.clip_id, item.outcome, item.updated_at = "indexed", existing, "duplicate", now
+            _attach(s, existing, sidecar, now)
+            chain.record(s, ctx.actor, "clip.sighting", f"clip:{existing}",
                          {"sha256": sha, "source": str(sf.path), "host": ctx.host})
-            return existing.id, "duplicate", []
+            return existing, "duplicate", []
+        disposed = s.execute(select(Clip.id, Clip.disposed_at).where(Clip.sha256 == sha)
+                             .order_by(Clip.id.desc()).limit(1)).first()
+        if disposed is not None:
+            flags["stored_again"] = (f"the same bytes as clip {disposed.id}, disposed {disposed.disposed_at}, "
+                                     "were docked again: stored as new evidence")
         device = device_by_serial(s, rec.device, "interrogation_recorder" if kind == "interrogation"
                                   else "body_camera") if rec.device else None
         named = officer_by_badge(s, rec.officer) if rec.officer else None
@@ -317,9 +396,9 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
             flags["officer_conflict"] = f"file names {named.badge}, assignment says {assigned.badge}"
         officer = named or assigned
         info = media.as_dict()
-        sidecar = read_sidecar(sf.sidecar).data if sf.sidecar else None
-        if sidecar:
-            info["sidecar"] = sidecar
+        side = read_sidecar(sf.sidecar).data if sf.sidecar else None
+        if side:
+            info["sidecar"] = side
         clip = Clip(
             sha256=sha, size=sf.size, store_key=key, store_version=version, etag=etag, kind=kind,
             device_id=device.id if device else None, officer_id=officer.id if officer else None,
@@ -328,11 +407,16 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
             recorded_start=rec.start, recorded_end=rec.end, time_source=rec.time_source,
             duration_seconds=media.duration, media=info, discontinuities=breaks, probe_error=media.error,
             source_name=sf.path.name, source_path=str(sf.path), source_host=ctx.host,
-            session_id=session.session_pk if session else None, uploaded_at=now,
-            retain_until=initial_lock(rec.end, now, ctx.settings.retention),
+            session_id=session.session_pk if session else None, uploaded_at=now, retain_until=retain,
         )
         s.add(clip)
         s.flush()
+        _attach(s, clip.id, sidecar, now)
+        if rec.camera_start is not None:
+            s.add(ClipCorrection(
+                clip_id=clip.id, field="recorded_start", old_value=rec.camera_start.isoformat(),
+                new_value=rec.start.isoformat(), source="dock", actor=ctx.actor, at=now,
+                reason=f"the dock measured the camera's clock {rec.clock_offset:+g} s off at docking"))
         for flag, detail in sorted(flags.items()):
             s.add(ClipFlag(clip_id=clip.id, flag=flag, detail=detail, created_at=now))
         outcome = "flagged" if flags else "ingested"
@@ -341,28 +425,50 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
         chain.record(s, ctx.actor, "clip.ingest", f"clip:{clip.id}", {
             "sha256": sha, "size": sf.size, "key": key, "version": version, "source": str(sf.path),
             "host": ctx.host, "flags": sorted(flags), "recorded_start": rec.start.isoformat(),
-            "time_source": rec.time_source,
+            "time_source": rec.time_source, "retain_until": retain.isoformat(),
+            **({"sidecar": {"sha256": sidecar.sha256, "key": sidecar.key, "version": sidecar.version}}
+               if sidecar else {}),
+            **({"camera_start": rec.camera_start.isoformat(), "clock_offset_seconds": rec.clock_offset}
+               if rec.camera_start else {}),
+            **({"stored_again_of": disposed.id} if disposed is not None else {}),
         })
         return clip.id, outcome, sorted(flags)
 
 
-def _duplicate(ctx: Context, sf: SourceFile, item_id: int, dup: _Duplicate) -> Result:
-    """Bytes already stored: no second object, a sighting instead, then release."""
-    now = utcnow()
+def _duplicate(ctx: Context, sf: SourceFile, got: Claim, media_key: str, dup: _Duplicate, side: Sidecar,
+               now: datetime) -> Result:
+    """Bytes already stored and kept: no second object, a sighting instead, then
+    release. Receiving them again counts as receipt: the kept clip's lock is
+    extended to the floor from now, in the store first, before the source goes."""
+    until = initial_lock(now, None, ctx.settings.retention, time_trusted=False)
+    with ctx.db.read() as s:
+        clip = s.get(Clip, dup.clip_id)
+        assert clip is not None
+    if clip.retain_until < until:
+        ctx.store.extend_retention(clip.store_key, clip.store_version, until)
+    sidecar = _store_sidecar(ctx, got, media_key, sf, side, max(until, clip.retain_until))
     with ctx.db.write() as s:
-        item = s.get(IngestItem, item_id)
+        item = s.get(IngestItem, got.item_id)
         assert item is not None
+        kept = s.get(Clip, dup.clip_id)
+        assert kept is not None
+        extended = kept.retain_until < until
+        if extended:
+            kept.retain_until = until
         s.add(ClipSighting(clip_id=dup.clip_id, source_path=str(sf.path), source_host=ctx.host, seen_at=now))
+        _attach(s, dup.clip_id, sidecar, now)
         item.state, item.clip_id, item.sha256, item.outcome, item.updated_at = (
             "indexed", dup.clip_id, dup.sha256, "duplicate", now)
         chain.record(s, ctx.actor, "clip.sighting", f"clip:{dup.clip_id}",
-                     {"sha256": dup.sha256, "source": str(sf.path), "host": ctx.host})
-    released = _release(ctx, sf, item_id, dup.clip_id) if ctx.release != "keep" else False
+                     {"sha256": dup.sha256, "source": str(sf.path), "host": ctx.host,
+                      **({"retain_until": until.isoformat()} if extended else {})})
+    released = _release(ctx, sf, got.item_id, dup.clip_id, sidecar is not None) if ctx.release != "keep" else False
     return Result(sf.path, "duplicate", sf.size, dup.clip_id, dup.sha256, released=released)
 
 
-def _release(ctx: Context, sf: SourceFile, item_id: int, clip_id: int | None) -> bool:
-    """Delete or move the source (and its sidecar), only if it is the file we stored.
+def _release(ctx: Context, sf: SourceFile, item_id: int, clip_id: int | None, sidecar_stored: bool) -> bool:
+    """Delete or move the source (and its sidecar, once that is stored too), only
+    if it is the file we stored; a move never overwrites anything.
 
     The release is committed and audited first, then carried out: a crash in
     between leaves an indexed file at the source, which the next pass releases.
@@ -373,7 +479,7 @@ def _release(ctx: Context, sf: SourceFile, item_id: int, clip_id: int | None) ->
         return False
     if st.st_size != sf.size or st.st_mtime_ns != sf.mtime_ns:
         return False
-    paths = [sf.path, *([sf.sidecar] if sf.sidecar and sf.sidecar.exists() else [])]
+    paths = [sf.path, *([sf.sidecar] if sf.sidecar and sidecar_stored and sf.sidecar.exists() else [])]
     targets: list[Path | None] = [None] * len(paths)
     if ctx.release == "move":
         assert ctx.move_to is not None
@@ -382,7 +488,7 @@ def _release(ctx: Context, sf: SourceFile, item_id: int, clip_id: int | None) ->
         item = s.get(IngestItem, item_id)
         assert item is not None
         if item.state != "released":
-            item.state, item.released_at, item.updated_at = "released", utcnow(), utcnow()
+            item.state, item.released_at, item.updated_at = "released", ctx.clock.now(), ctx.clock.now()
             chain.record(s, ctx.actor, "source.release", f"clip:{clip_id}", {
                 "policy": ctx.release, "source": str(sf.path), "host": ctx.host,
                 "moved_to": str(targets[0]) if targets[0] else None,
@@ -392,6 +498,10 @@ def _release(ctx: Context, sf: SourceFile, item_id: int, clip_id: int | None) ->
         if target is None:
             path.unlink(missing_ok=True)
         else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(path), target)
+            moved = move_no_clobber(path, target)
+            if moved != target:
+                with ctx.db.write() as s:
+                    chain.record(s, ctx.actor, "source.moved_aside", f"clip:{clip_id}", {
+                        "source": str(path), "wanted": str(target), "moved_to": str(moved),
+                        "why": "a file of that name was already there; it was left as it was"})
     return True

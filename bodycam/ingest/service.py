@@ -31,7 +31,7 @@ def make_context(app: App, release: str | None = None, move_to: Path | None = No
     if release == "move" and move_to is None:
         raise InputError("--release move needs --move-to DIR (or ingest.move_to)")
     ffprobe = require_ffprobe()
-    db = app.ready_db()
+    db = app.trusted_db()
     app.store.check()
     clear_litter(app, log)
     from zoneinfo import ZoneInfo
@@ -39,7 +39,7 @@ def make_context(app: App, release: str | None = None, move_to: Path | None = No
     return Context(
         db=db, store=app.store, settings=app.settings, actor=app.actor, worker=worker_id(),
         host=socket.gethostname(), release=release, move_to=move_to.absolute() if move_to else None,
-        ffprobe=ffprobe, pattern=pattern, zone=ZoneInfo(tz) if tz else app.settings.zone,
+        ffprobe=ffprobe, pattern=pattern, zone=ZoneInfo(tz) if tz else app.settings.zone, clock=app.clock,
     )
 
 
@@ -112,10 +112,10 @@ def nightly_sweep(app: App, log: Any) -> None:
     from bodycam.retention import sweep
 
     try:
-        result = sweep.run(app.db, app.store, app.settings.retention, app.actor)
+        result = sweep.run(app.trusted_db(), app.store, app.settings.retention, app.actor, clock=app.clock)
         log(f"retention: deleted {result.deleted} of {result.due} due; {len(result.refused)} kept by the store")
     except PolicyNotPlanned:
-        p = sweep.plan(app.db, app.settings.retention, utcnow())
+        p = sweep.plan(app.db, app.settings.retention, app.clock.now())
         sweep.record_plan(app.db, app.actor, p, what_if=False)
         log(f"retention: new policy {p.policy} planned ({len(p.due)} due); it applies from the next sweep")
     except SweepBusy as exc:

@@ -7,12 +7,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bodycam.audit import chain
-from bodycam.db.models import Case, Event, EventOfficer, InterrogationSession
+from bodycam.db.models import Attachment, Case, Event, EventOfficer, InterrogationSession
 from bodycam.errors import InputError
 from bodycam.index.registry import device_by_serial, officer_by_badge
 from bodycam.ingest.discover import MANIFEST
 from bodycam.ingest.manifest import Manifest, read_manifest
 from bodycam.ingest.pipeline import Context, SessionLink
+from bodycam.ingest.recording import MAX_SIDECAR, read_regular
 from bodycam.timeutil import utcnow
 
 
@@ -25,6 +26,7 @@ def session_links(ctx: Context, folder: Path) -> tuple[dict[str, SessionLink], S
         fallback = SessionLink(None, folder.name, None, False, error)
         return {}, fallback, error
     pk = register(ctx, manifest)
+    store_manifest(ctx, pk, manifest.path)
     links = {f.name: SessionLink(pk, manifest.room, f.start, True) for f in manifest.files}
     return links, SessionLink(pk, manifest.room, None, False), None
 
@@ -69,3 +71,29 @@ def register(ctx: Context, m: Manifest) -> int:
             "missing_files": missing, "case": m.case_id, "registered_at": utcnow().isoformat(),
         })
         return session.id
+
+
+def store_manifest(ctx: Context, session_pk: int, path: Path) -> None:
+    """Keep the manifest's bytes as evidence beside the session's media, once per
+    distinct content (a recorder that rewrites it leaves every version stored)."""
+    import hashlib
+    import io
+
+    from bodycam.retention.policy import initial_lock
+
+    raw = read_regular(path, MAX_SIDECAR)
+    sha = hashlib.sha256(raw).hexdigest()
+    with ctx.db.read() as s:
+        known = s.scalar(select(Attachment.id).where(Attachment.session_id == session_pk, Attachment.sha256 == sha))
+    if known is not None:
+        return
+    now = ctx.clock.now()
+    retain = initial_lock(now, None, ctx.settings.retention, time_trusted=False)
+    key = f"sessions/{session_pk:010d}/{sha[:16]}/{MANIFEST}"
+    res = ctx.store.put(key, io.BytesIO(raw), retain_until=retain, sha256=sha, metadata={"bodycam-role": "manifest"})
+    assert res is not None
+    with ctx.db.write() as s:
+        s.add(Attachment(session_id=session_pk, role="manifest", name=MANIFEST, sha256=sha, size=len(raw),
+                         store_key=key, store_version=res.version, uploaded_at=now, retain_until=retain))
+        chain.record(s, ctx.actor, "session.manifest_stored", f"session:{session_pk}", {
+            "sha256": sha, "size": len(raw), "key": key, "version": res.version, "source": str(path)})

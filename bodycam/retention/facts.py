@@ -9,6 +9,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from bodycam.db.models import Case, CaseClip, Clip, ClipFlag, Event, EventOfficer, Hold
+from bodycam.ingest.timecheck import UNTRUSTED
 from bodycam.retention.policy import CaseLink, ClipFacts
 
 OBSTRUCTION = "obstruction"
@@ -34,6 +35,7 @@ def load_facts(s: Session, clip_ids: list[int] | None = None) -> Iterator[ClipFa
         if held_case is not None:
             case_holds[held_case].append(f"#{hold_id} (case) {reason}")
     obstruction = set(s.scalars(select(ClipFlag.clip_id).where(ClipFlag.flag == OBSTRUCTION)))
+    untrusted = set(s.scalars(select(ClipFlag.clip_id).where(ClipFlag.flag == UNTRUSTED)))
     major: dict[int, list[str]] = defaultdict(list)
     for ev in s.scalars(select(Event).where(Event.scenario == "major_incident")):
         officers = select(EventOfficer.officer_id).where(EventOfficer.event_id == ev.id)
@@ -48,5 +50,5 @@ def load_facts(s: Session, clip_ids: list[int] | None = None) -> Iterator[ClipFa
         held = list(clip_holds.get(clip_id, ()))
         for case_id in case_of_clip.get(clip_id, ()):
             held += case_holds.get(case_id, [])
-        yield ClipFacts(clip_id, end, uploaded, locked, tuple(cases.get(clip_id, ())), tuple(held),
-                        tuple(major.get(clip_id, ())), clip_id in obstruction)
+        yield ClipFacts(clip_id, end, uploaded, locked, clip_id not in untrusted, tuple(cases.get(clip_id, ())),
+                        tuple(held), tuple(major.get(clip_id, ())), clip_id in obstruction)

@@ -8,7 +8,7 @@ from bodycam.audit import chain
 from bodycam.db.engine import Database
 from bodycam.db.models import CaseClip, Clip, Hold
 from bodycam.errors import InputError, NotFound
-from bodycam.index.evidence import get_case, get_clips, is_held
+from bodycam.index.evidence import get_case, get_clips, is_held, set_hold
 from bodycam.store import ObjectStore
 from bodycam.timeutil import utcnow
 
@@ -31,9 +31,7 @@ def place(db: Database, store: ObjectStore, clip_id: int | None, case: str | Non
     if (clip_id is None) == (case is None):
         raise InputError("give a CLIP or --case CASE (one of them)")
     clips, case_id = _clips_of(db, clip_id, case)
-    for clip in clips:
-        if clip.disposed_at is None:
-            store.set_legal_hold(clip.store_key, clip.store_version, True)
+    set_hold(db, store, clips, True)
     with db.write() as s:
         hold = Hold(clip_id=clip_id, case_id=case_id, reason=reason, placed_by=actor, placed_at=utcnow())
         s.add(hold)
@@ -70,6 +68,5 @@ def release(db: Database, store: ObjectStore, clip_id: int | None, case: str | N
         subject = f"case:{case}" if case else f"clip:{clip_id}"
         chain.record(s, actor, "hold.release", subject, {"holds": [h.id for h in holds], "reason": reason,
                                                          "legal_hold_removed": [c.id for c in freed]})
-    for clip in freed:
-        store.set_legal_hold(clip.store_key, clip.store_version, False)
+    set_hold(db, store, freed, False)
     return [h.id for h in holds]

@@ -1,7 +1,8 @@
 """Retention policy as pure functions: no I/O, every answer explained (as in borg's prune).
 
-The longest hold wins: the six-month floor after the recording ends, the grace
-period after ingest, evidence (kept while its case is open and for a time after
+The longest hold wins: the six-month floor after bodycam received the footage
+(by bodycam's own clock, whatever the camera's said), the same floor after a
+trusted recording ended, the grace period after ingest, evidence (kept while its case is open and for a time after
 it closes, by default for good), major incidents and obstruction (for good), and
 explicit legal holds (while on).
 """
@@ -13,17 +14,16 @@ from datetime import datetime, timedelta
 
 from bodycam.config import RetentionSettings
 
-MIN_LOCK = timedelta(seconds=5)
-"""Even with no grace period, a lock ends after the upload completes (S3 refuses past dates)."""
 
-
-def initial_lock(recorded_end: datetime, ingested_at: datetime, policy: RetentionSettings) -> datetime:
-    """Retain-until set at ingest: the floor after the recording ends, and never
-    less than the grace period after ingest (late footage is still reviewable,
-    and a lock is never set in the past)."""
-    floor = recorded_end + timedelta(days=policy.floor_days)
-    grace = ingested_at + timedelta(days=policy.grace_days)
-    return max(floor, grace, ingested_at + MIN_LOCK)
+def initial_lock(received_at: datetime, recorded_end: datetime | None, policy: RetentionSettings, *,
+                 time_trusted: bool) -> datetime:
+    """Retain-until set at ingest: never less than the floor after bodycam received
+    the footage (whatever the camera's clock says), nor the grace period after it;
+    a trusted recording time can only lengthen that."""
+    rules = [received_at + timedelta(days=policy.floor_days), received_at + timedelta(days=policy.grace_days)]
+    if time_trusted and recorded_end is not None:
+        rules.append(recorded_end + timedelta(days=policy.floor_days))
+    return max(rules)
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,11 @@ class ClipFacts:
     clip_id: int
     recorded_end: datetime | None
     uploaded_at: datetime
+    """When bodycam received the bytes, by its own clock."""
     locked_until: datetime
     """The retain-until the store was given (never shortened)."""
+    time_trusted: bool = True
+    """False for an ``untrusted_time`` clip: its recording time never decides anything."""
     cases: tuple[CaseLink, ...] = ()
     holds: tuple[str, ...] = ()
     major_incident: tuple[str, ...] = ()
@@ -60,12 +63,15 @@ FOREVER = None
 
 def decide(f: ClipFacts, policy: RetentionSettings, now: datetime) -> Decision:
     """Keep or delete one clip as of ``now``, until when, and every reason."""
-    end = f.recorded_end or f.uploaded_at
     holds: list[tuple[datetime | None, str]] = [
-        (end + timedelta(days=policy.floor_days), f"floor: {policy.floor_days} days after the recording ended"),
+        (f.uploaded_at + timedelta(days=policy.floor_days),
+         f"floor: {policy.floor_days} days after bodycam received it"),
         (f.uploaded_at + timedelta(days=policy.grace_days), f"grace: {policy.grace_days:g} days after ingest"),
         (f.locked_until, "store lock: the retain-until set at ingest"),
     ]
+    if f.time_trusted and f.recorded_end is not None:
+        holds.append((f.recorded_end + timedelta(days=policy.floor_days),
+                      f"floor: {policy.floor_days} days after the recording ended"))
     for case in f.cases:
         if case.status != "closed" or case.closed_at is None:
             holds.append((FOREVER, f"evidence in open case {case.number}"))
@@ -90,8 +96,9 @@ def decide(f: ClipFacts, policy: RetentionSettings, now: datetime) -> Decision:
 
 
 def fingerprint(policy: RetentionSettings) -> str:
-    """A short, stable name for a policy: a run refuses a policy no plan has shown."""
+    """A short, stable name for what decides deletions (not, say, the sweep's hour):
+    a run refuses a policy no plan has shown."""
     import hashlib
     import json
 
-    return hashlib.sha256(json.dumps(policy.model_dump(), sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(policy.deciding(), sort_keys=True).encode()).hexdigest()[:16]

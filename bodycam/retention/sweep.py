@@ -23,14 +23,14 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from bodycam.audit import chain
+from bodycam.clock import Clock, SystemClock
 from bodycam.config import RetentionSettings
 from bodycam.db.engine import Database
-from bodycam.db.models import Clip
+from bodycam.db.models import Attachment, AuditEvent, Clip
 from bodycam.errors import PolicyNotPlanned, SweepBusy
 from bodycam.retention.facts import load_facts
 from bodycam.retention.policy import Decision, decide, fingerprint
 from bodycam.store import ObjectStore
-from bodycam.timeutil import utcnow
 
 SWEEP_LOCK_KEY = 0x0B0D_CA12
 BATCH = 500
@@ -67,9 +67,13 @@ def record_plan(db: Database, actor: str, p: Plan, what_if: bool) -> None:
 
 
 def _last_planned_policy(db: Database) -> str | None:
+    """The policy of the newest plan made as of the real time; a what-if plan shows
+    another day's deletions, so it never counts as having shown the policy."""
     with db.read() as s:
-        last = chain.events(s, action="retention.plan", limit=1)
-    return str(json.loads(last[0].details).get("policy")) if last else None
+        last = s.scalar(select(AuditEvent.details).where(
+            AuditEvent.action == "retention.plan", AuditEvent.details.contains('"what_if":false'))
+            .order_by(AuditEvent.seq.desc()).limit(1))
+    return str(json.loads(last).get("policy")) if last else None
 
 
 @contextmanager
@@ -107,15 +111,18 @@ class RunResult:
 
 
 def run(db: Database, store: ObjectStore, policy: RetentionSettings, actor: str, *, limit: int | None = None,
-        dry_run: bool = False, progress: Callable[[int], None] | None = None) -> RunResult:
-    """Delete the object versions due now; never with another 'now'."""
+        dry_run: bool = False, progress: Callable[[int], None] | None = None,
+        clock: Clock | None = None) -> RunResult:
+    """Delete the object versions due now; never with another 'now' (``clock`` is
+    bodycam's own: tests inject one, nothing else can)."""
+    clock = clock or SystemClock()
     planned = _last_planned_policy(db)
     if planned != fingerprint(policy):
         raise PolicyNotPlanned("the retention policy in force has not been shown by `bodycam retention plan` "
                                "yet; run it, review what it would delete, then run again")
     result = RunResult(dry_run=dry_run)
     with sweep_lock(db):
-        now = utcnow()
+        now = clock.now()
         with db.read() as s:
             started = list(s.scalars(select(Clip.id).where(Clip.disposal_started_at.isnot(None),
                                                            Clip.disposed_at.is_(None))))
@@ -129,7 +136,7 @@ def run(db: Database, store: ObjectStore, policy: RetentionSettings, actor: str,
         if dry_run:
             return result
         for lo in range(0, len(ids), BATCH):
-            _dispose_batch(db, store, ids[lo:lo + BATCH], why, actor, result)
+            _dispose_batch(db, store, ids[lo:lo + BATCH], why, actor, result, clock)
             if progress:
                 progress(len(ids[lo:lo + BATCH]))
     with db.write() as s:
@@ -145,21 +152,38 @@ def _facts(db: Database) -> list[Any]:
 
 
 def _dispose_batch(db: Database, store: ObjectStore, ids: list[int], why: dict[int, str], actor: str,
-                   result: RunResult) -> None:
-    now = utcnow()
+                   result: RunResult, clock: Clock) -> None:
+    now = clock.now()
     with db.write() as s:  # intent first: a sweep that dies after the delete finishes the job next time
         clips = list(s.scalars(select(Clip).where(Clip.id.in_(ids))))
+        kept = {c.id: c.retain_until for c in clips if c.retain_until > now}  # the index's own lock says keep
         for c in clips:
-            c.disposal_started_at = c.disposal_started_at or now
-        targets = {(c.store_key, c.store_version): c.id for c in clips}
+            if c.id not in kept:
+                c.disposal_started_at = c.disposal_started_at or now
+        targets = {(c.store_key, c.store_version): c.id for c in clips if c.id not in kept}
+        sidecars = {c.id: [(a.store_key, a.store_version) for a in s.scalars(select(Attachment).where(
+            Attachment.clip_id == c.id, Attachment.disposed_at.is_(None)))] for c in clips if c.id not in kept}
     outcome = store.delete_many(list(targets))
+    if kept:
+        with db.write() as s:
+            for clip_id, until in kept.items():
+                result.refused.append((clip_id, f"the index locks it until {until.isoformat()}"))
+            chain.record_many(s, actor, [("retention.disagreement", f"clip:{clip_id}", {
+                "policy": "delete", "index": f"retain_until {until.isoformat()}"}) for clip_id, until in kept.items()])
+    gone = [targets[kv] for kv, error in outcome.items() if error is None or error == "missing"]
+    side_outcome = store.delete_many([kv for clip_id in gone for kv in sidecars.get(clip_id, [])])
     with db.write() as s:
         events: list[tuple[str, str, dict[str, Any]]] = []
+        for (key, version), error in side_outcome.items():
+            if error is None or error == "missing":
+                for a in s.scalars(select(Attachment).where(Attachment.store_key == key,
+                                                            Attachment.store_version == version)):
+                    a.disposed_at = clock.now()
         for (key, version), error in outcome.items():
             clip = s.get(Clip, targets[(key, version)])
             assert clip is not None
             if error is None or error == "missing":
-                clip.disposed_at = utcnow()
+                clip.disposed_at = clock.now()
                 clip.disposed_reason = why.get(clip.id, "resumed disposal") + (
                     "" if error is None else " (object already gone: an interrupted sweep had deleted it)")
                 events.append(("clip.dispose", f"clip:{clip.id}", {
@@ -174,8 +198,9 @@ def _dispose_batch(db: Database, store: ObjectStore, ids: list[int], why: dict[i
 
 
 def dispose_one(db: Database, store: ObjectStore, policy: RetentionSettings, clip_id: int, reason: str,
-                actor: str) -> None:
+                actor: str, clock: Clock | None = None) -> None:
     """Delete one clip's object now, only if the policy says so and the store agrees."""
+    clock = clock or SystemClock()
     from bodycam.errors import InputError, NotFound, RetentionViolation
 
     if not reason.strip():
@@ -186,7 +211,7 @@ def dispose_one(db: Database, store: ObjectStore, policy: RetentionSettings, cli
             clip = s.get(Clip, clip_id)
             raise NotFound(f"clip {clip_id}: not found") if clip is None else InputError(
                 f"clip {clip_id}: already disposed at {clip.disposed_at}")
-    d = decide(facts[0], policy, utcnow())
+    d = decide(facts[0], policy, clock.now())
     if not d.delete:
         until = d.until.isoformat() if d.until else "indefinitely"
         with db.write() as s:
@@ -195,6 +220,7 @@ def dispose_one(db: Database, store: ObjectStore, policy: RetentionSettings, cli
         raise RetentionViolation(f"clip {clip_id}: kept until {until}: {'; '.join(d.reasons)}; not deleted")
     result = RunResult()
     with sweep_lock(db):
-        _dispose_batch(db, store, [clip_id], {clip_id: f"{d.reasons[0]}; requested: {reason}"}, actor, result)
+        _dispose_batch(db, store, [clip_id], {clip_id: f"{d.reasons[0]}; requested: {reason}"}, actor, result,
+                       clock)
     if result.refused:
         raise RetentionViolation(f"clip {clip_id}: the store refused the delete: {result.refused[0][1]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bodycam.clock import Clock
 from bodycam.config import Settings
 from bodycam.errors import ConfigError
 from bodycam.store.base import ObjectInfo, ObjectStore, PutResult
@@ -9,13 +10,15 @@ from bodycam.store.base import ObjectInfo, ObjectStore, PutResult
 __all__ = ["ObjectInfo", "ObjectStore", "PutResult", "open_store"]
 
 
-def open_store(settings: Settings) -> ObjectStore:
-    """The store named by ``store.url``; nothing is contacted until it is used."""
+def open_store(settings: Settings, clock: Clock | None = None) -> ObjectStore:
+    """The store named by ``store.url``; nothing is contacted until it is used.
+
+    ``clock`` is what a local folder judges its locks by (an S3 server uses its own)."""
     url = settings.store_url
     if url.startswith("file://"):
         from bodycam.store.local import LocalStore
 
-        return LocalStore(url.removeprefix("file://"))
+        return LocalStore(url.removeprefix("file://"), clock)
     if url.startswith("s3://"):
         from bodycam.store.s3 import S3Store
 

@@ -19,10 +19,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from bodycam.clock import Clock, SystemClock
+from bodycam.config import FLOOR_DAYS
 from bodycam.errors import (
     ConfigError,
     IntegrityError,
@@ -32,7 +34,6 @@ from bodycam.errors import (
 )
 from bodycam.store.base import Commit, ObjectInfo, ObjectStore, Progress, PutResult, Readable
 from bodycam.store.copying import copy_hashing
-from bodycam.timeutil import utcnow
 
 SCRATCH_GRACE_SECONDS = 60
 
@@ -45,10 +46,17 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def created_at(version: str) -> datetime | None:
+    """When a local version was written: its name begins with the nanoseconds."""
+    head = version.partition("-")[0]
+    return datetime.fromtimestamp(int(head) / 1e9, UTC) if head.isdigit() and len(head) == 20 else None
+
+
 class LocalStore(ObjectStore):
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, clock: Clock | None = None) -> None:
         if not str(root):
             raise ConfigError("store.url: file:// needs a folder, e.g. file:///srv/bodycam/objects")
+        self.clock: Clock = clock or SystemClock()
         self.root = Path(root).expanduser().absolute()
         self.url = f"file://{self.root}"
         self._objects = self.root / "objects"
@@ -159,7 +167,8 @@ class LocalStore(ObjectStore):
     ) -> PutResult | None:
         self.check()
         target = self._dir(key)
-        version = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+        now = self.clock.now()
+        version = f"{int(now.timestamp() * 1e9):020d}-{uuid.uuid4().hex[:8]}"
         digest, size = hashlib.sha256(), 0
         try:
             with self._scratch(f"{version}.partial") as (tmp, fd):
@@ -182,7 +191,7 @@ class LocalStore(ObjectStore):
                     "retain_until": retain_until.isoformat(),
                     "legal_hold": legal_hold,
                     "metadata": metadata or {},
-                    "created": utcnow().isoformat(),
+                    "created": now.isoformat(),
                 }
                 self._write_lock(key, version, record)
                 os.rename(tmp, target / f"{version}.data")
@@ -227,8 +236,17 @@ class LocalStore(ObjectStore):
         self._write_lock(key, version, rec)
 
     def delete(self, key: str, version: str) -> None:
+        """Refused while locked or held, and, whatever the lock file says (it is a
+        file anyone with access could edit), before the legal floor after the
+        version was written."""
         info = self.stat(key, version)
-        now = utcnow()
+        now = self.clock.now()
+        written = created_at(version)
+        if written is None or written + timedelta(days=FLOOR_DAYS) > now:
+            raise RetentionViolation(
+                f"{key} version {version}: written {written.isoformat() if written else 'at an unknown time'}; "
+                f"nothing is deleted within {FLOOR_DAYS} days of being stored; not deleted"
+            )
         if info.legal_hold:
             raise RetentionViolation(f"{key} version {version}: under legal hold; not deleted")
         if info.retain_until is not None and info.retain_until > now:
