@@ -133,6 +133,17 @@ class RetentionSettings(_Section):
                 "evidence_after_close_days": self.evidence_after_close_days}
 
 
+class ScrubSettings(_Section):
+    at: str | None = Field(default="03:30", description="HH:MM (in tz) for the nightly scrub; 'off' = never")
+    budget_minutes: float = Field(default=60.0, gt=0, le=24 * 60, allow_inf_nan=False,
+                                  description="how long a nightly scrub may read stored bytes")
+
+    @field_validator("at")
+    @classmethod
+    def _hh_mm(cls, value: str | None) -> str | None:
+        return None if value in (None, "", "off") else _check_hh_mm(value)
+
+
 class Tolerance(_Section):
     start_seconds: float = Field(default=30.0, ge=0, description="late_start beyond this")
     end_seconds: float = Field(default=30.0, ge=0, description="early_stop beyond this")
@@ -183,6 +194,7 @@ class Settings(_Section):
     store: StoreSettings = StoreSettings()
     ingest: IngestSettings = IngestSettings()
     retention: RetentionSettings = RetentionSettings()
+    scrub: ScrubSettings = ScrubSettings()
     coverage: CoverageSettings = CoverageSettings()
 
     @field_validator("tz")

@@ -98,6 +98,11 @@ class IntegrityError(BodycamError):
     summary = "stored bytes do not match their recorded SHA-256"
 
 
+class RecordsDisagree(BodycamError):
+    exit_code = 37
+    summary = "the index, the audit log and the store disagree (`bodycam check` names each)"
+
+
 class StoreError(BodycamError):
     exit_code = 36
     summary = "object store failed the request"

@@ -204,3 +204,10 @@ class Bodycam:
 @pytest.fixture
 def bodycam(bodycam_env: dict[str, str]) -> Bodycam:
     return Bodycam(bodycam_env)
+
+
+@pytest.fixture
+def local_bodycam(db_url: str, tmp_path: Path) -> Bodycam:
+    """Either database with the local write-once folder (what the embedded default runs)."""
+    return Bodycam({"BODYCAM_DATABASE_URL": db_url, "BODYCAM_STORE_URL": f"file://{tmp_path / 'objects'}",
+                    "XDG_CONFIG_HOME": str(tmp_path / "cfg")})

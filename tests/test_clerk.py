@@ -154,13 +154,14 @@ def test_clerk_path_end_to_end(bodycam_env: dict[str, str], tmp_path: Path, regi
     out = tmp_path / "court"
     run_bodycam("clips", "export", str(p1["id"]), str(b["id"]), "--out", str(out), "--reason", "court 2026-12-01",
                 env=env, check=True)
-    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True, text=True)
+    (folder,) = out.glob("custody-*")
+    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True, text=True)
     assert check.returncode == 0 and check.stdout.count(": OK") == 2
-    receipt = json.loads(next(out.glob("custody-receipt-*.json")).read_text())
+    receipt = json.loads((folder / "custody-receipt.json").read_text())
     assert receipt["exported_by"] == "test-clerk" and receipt["reason"] == "court 2026-12-01"
     assert {f["sha256"] for f in receipt["files"]} == {p1["sha256"], b["sha256"]}
-    proc = run_bodycam("clips", "export", str(p1["id"]), "--out", str(out), "--reason", "again", env=env)
-    assert proc.returncode == 50 and "refusing to overwrite" in proc.stderr
+    run_bodycam("clips", "export", str(p1["id"]), "--out", str(out), "--reason", "again", env=env, check=True)
+    assert len(list(out.glob("custody-*"))) == 2  # a second export into the same folder gets its own
 
     run_bodycam("cases", "close", "C-1", "--reason", "judgment", env=env, check=True)
     again = run_bodycam("cases", "close", "C-1", "--reason", "twice", env=env)
@@ -185,7 +186,7 @@ def test_export_detects_altered_bytes(tmp_path: Path, ffmpeg: str) -> None:
     age(clip)
     run_bodycam("ingest", "run", str(tmp_path / "dock"), env=env, check=True)
     assert "data:     1 of 1 clip(s) verified" in run_bodycam("check", "--verify-data", env=env, check=True).stdout
-    (data,) = (tmp_path / "bodycam" / "objects" / "objects").rglob("*.data")
+    (data,) = (tmp_path / "bodycam" / "objects" / "objects" / "clips").rglob("*.data")
     data.chmod(0o600)
     raw = bytearray(data.read_bytes())
     raw[-100] ^= 0xFF

@@ -223,13 +223,6 @@ def test_a_what_if_plan_does_not_show_the_policy(bodycam: Bodycam, tmp_path: Pat
     assert bodycam("retention", "run", check=False).exit_code == 6
 
 
-@pytest.fixture
-def local_bodycam(db_url: str, tmp_path: Path) -> Bodycam:
-    """Either database with the local write-once folder (what the embedded default runs)."""
-    return Bodycam({"BODYCAM_DATABASE_URL": db_url, "BODYCAM_STORE_URL": f"file://{tmp_path / 'objects'}",
-                    "XDG_CONFIG_HOME": str(tmp_path / "cfg")})
-
-
 def test_an_edited_lock_file_does_not_allow_an_early_delete(local_bodycam: Bodycam, tmp_path: Path,
                                                           ffmpeg: str) -> None:
     """The lock file is the local store's own (on S3 the server holds the lock, tested above)."""

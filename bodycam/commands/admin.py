@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 
 import click
 from sqlalchemy import select
 
 from bodycam import output
-from bodycam.audit import chain
+from bodycam.audit import chain, seals
+from bodycam.audit.crosscheck import crosscheck
+from bodycam.audit.scrub import scrub
 from bodycam.commands import format_option, get_app
 from bodycam.config import mask_url
 from bodycam.db.models import Clip
 from bodycam.db.schema import upgrade
-from bodycam.errors import IntegrityError, ObjectNotFound
+from bodycam.errors import AuditChainBroken, InputError, IntegrityError, RecordsDisagree
 from bodycam.timeutil import show
 
 
@@ -54,35 +57,47 @@ def config_show(ctx: click.Context, fmt: str) -> None:
 
 @click.command()
 @click.option("--verify-data", is_flag=True, help="Also read every kept clip back and compare its SHA-256.")
+@click.option("--budget", type=click.FloatRange(min=0, min_open=True),
+              help="With --verify-data: read for at most this many minutes, resuming where the last scrub stopped.")
 @click.pass_context
-def check(ctx: click.Context, verify_data: bool) -> None:
-    """Self-check: database and schema, object store and its lock, audit chain (and the data)."""
+def check(ctx: click.Context, verify_data: bool, budget: float | None) -> None:
+    """Self-check: database, store, audit chain and seals, and every clip's index row, audit
+    record and stored object against each other (exit 37 on a disagreement, 35 on bad data)."""
     app = get_app(ctx)
     db = app.ready_db()
+    if budget is not None and not verify_data:
+        raise InputError("--budget goes with --verify-data")
     click.echo("database: ok (schema current)")
     app.store.check()
     click.echo(f"store:    ok ({app.store.url})")
     with db.read() as session:
         status = chain.verify(session)
     click.echo(f"audit:    ok ({status.events} events, head {status.head_hash[:16]})")
-    bad: list[str] = []
+    with db.read() as session:
+        total = sum(session.scalars(select(Clip.size).where(Clip.disposed_at.is_(None)))) if verify_data else 0
+    report = crosscheck(db, app.store, app.actor)
     if verify_data:
-        with db.read() as session:
-            clips = session.execute(select(Clip.id, Clip.store_key, Clip.store_version, Clip.sha256, Clip.size)
-                                    .where(Clip.disposed_at.is_(None)).order_by(Clip.id)).all()
-        with click.progressbar(length=sum(c.size for c in clips), label="verifying", file=sys.stderr) as bar:
-            for c in clips:
-                try:
-                    app.store.verify(c.store_key, c.store_version, c.sha256, progress=bar.update)
-                except (IntegrityError, ObjectNotFound) as exc:
-                    bad.append(f"clip {c.id}: {exc}")
-        for line in bad:
-            click.echo(f"data:     FAILED {line}")
-        click.echo(f"data:     {len(clips) - len(bad)} of {len(clips)} clip(s) verified")
-    app.audit("system.check", "system", {"audit_events": status.events, "verify_data": verify_data,
-                                         "data_failures": bad[:100]})
-    if bad:
-        raise IntegrityError(f"{len(bad)} clip(s) failed verification; the first: {bad[0]}")
+        with click.progressbar(length=total, label="verifying", file=sys.stderr) as bar:
+            scrubbed = scrub(db, app.store, app.actor, budget * 60 if budget else math.inf, progress=bar.update)
+        report.verified, report.data_failures = scrubbed.verified - len(scrubbed.failures), scrubbed.failures
+        if not scrubbed.complete:
+            click.echo(f"data:     budget spent: {scrubbed.remaining_bytes / 1e9:.2f} GB left; "
+                       "the next --budget run (or the nightly scrub) goes on from clip "
+                       f"{scrubbed.last_id + 1}")
+    click.echo(f"seals:    {report.seals} in the store")
+    click.echo(f"records:  {report.clips} clip(s), {report.objects} object version(s) compared")
+    for line in report.disagreements:
+        click.echo(f"DISAGREE  {line}")
+    for line in report.data_failures:
+        click.echo(f"data:     FAILED {line}")
+    if verify_data:
+        click.echo(f"data:     {report.verified} of {report.verified + len(report.data_failures)} clip(s) verified"
+                   f" ({scrubbed.bytes / 1e6:.1f} MB in {scrubbed.seconds:.1f} s)")
+    if report.data_failures:
+        raise IntegrityError(f"{len(report.data_failures)} clip(s) failed verification; "
+                             f"the first: {report.data_failures[0]}")
+    if report.disagreements:
+        raise RecordsDisagree(f"{len(report.disagreements)} disagreement(s); the first: {report.disagreements[0]}")
 
 
 @click.group()
@@ -99,13 +114,31 @@ def audit_verify(ctx: click.Context, fmt: str) -> None:
     db = app.ready_db()
     with db.read() as session:
         status = chain.verify(session)
-    app.audit("audit.verify", "audit", {"events": status.events, "head": status.head_hash})
+    found, problems = seals.verify(db, app.store)
+    app.audit("audit.verify", "audit", {"events": status.events, "head": status.head_hash, "seals": len(found),
+                                        "problems": problems[:100]})
     if fmt == "json":
-        click.echo(output.to_json({"ok": True, "events": status.events, "head_seq": status.head_seq,
-                                   "head_hash": status.head_hash}))
+        click.echo(output.to_json({"ok": not problems, "events": status.events, "head_seq": status.head_seq,
+                                   "head_hash": status.head_hash, "seals": len(found), "problems": problems}))
     else:
-        click.echo(f"audit chain ok: {status.events} events; head #{status.head_seq} {status.head_hash}")
-        click.echo("keep the head hash elsewhere to detect later truncation")
+        for line in problems:
+            click.echo(f"MISMATCH {line}")
+        click.echo(f"audit chain: {status.events} events; head #{status.head_seq} {status.head_hash}")
+        newest = f", newest at event #{found[-1].audit_seq}" if found else " (none yet: run `bodycam audit seal`)"
+        click.echo(f"seals: {len(found)} in the write-once store{newest}")
+    if problems:
+        raise AuditChainBroken(f"the audit log or the index contradicts {len(problems)} seal check(s); "
+                               f"the first: {problems[0]}")
+
+
+@audit.command("seal")
+@click.pass_context
+def audit_seal(ctx: click.Context) -> None:
+    """Write a seal now: the audit head and the clip index, locked in the store."""
+    app = get_app(ctx)
+    seal = seals.write(app.ready_db(), app.store, app.clock, app.actor, "manual")
+    click.echo(f"sealed audit event #{seal.audit_seq} and {seal.clips_count} clip(s): {seal.key} "
+               f"(version {seal.version})")
 
 
 @audit.command("log")

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from bodycam import output
+from bodycam.audit import seals
 from bodycam.commands import format_option, get_app
 from bodycam.errors import InputError
 from bodycam.index.corrections import Correction, correct
@@ -160,19 +161,24 @@ def clips_correct(ctx: click.Context, clip: int, start: str | None, shift: float
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the copies and the custody receipt.")
 @click.option("--reason", required=True, help="Why the footage leaves the system (on the receipt, audited).")
+@click.option("--recipient", help="Who receives the copies (on the receipt, audited).")
 @click.pass_context
-def clips_export(ctx: click.Context, clip_ids: tuple[int, ...], out: Path, reason: str) -> None:
-    """Copy clips out with a verified SHA-256 and a custody receipt (exit 35 on a mismatch)."""
+def clips_export(ctx: click.Context, clip_ids: tuple[int, ...], out: Path, reason: str,
+                 recipient: str | None) -> None:
+    """Copy clips out into a new custody-<time> folder under --out, with verified SHA-256s
+    and a custody receipt (exit 35 on a mismatch; a failed export leaves no folder)."""
     app = get_app(ctx)
     db = app.ready_db()
     with db.read() as s:
         total = sum(c.size for c in get_clips(s, list(clip_ids)))
     with click.progressbar(length=total, label=f"exporting {len(clip_ids)} clip(s)", file=sys.stderr,
                            show_eta=True) as bar:
-        done, receipt = export(db, app.store, list(clip_ids), out, reason, app.actor, progress=bar.update)
+        done, receipt = export(db, app.store, list(clip_ids), out, reason, app.actor, progress=bar.update,
+                               recipient=recipient, clock=app.clock)
     for e in done:
         click.echo(f"{e.sha256}  {e.path}")
     click.echo(f"receipt: {receipt} and {receipt.with_suffix('.txt')}")
+    seals.write(db, app.store, app.clock, app.actor, "export")
 
 
 COMMANDS = [clips]

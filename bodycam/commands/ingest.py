@@ -9,7 +9,7 @@ import click
 
 from bodycam import output
 from bodycam.commands import format_option, get_app
-from bodycam.errors import IngestIncomplete
+from bodycam.errors import AuditChainBroken, IngestIncomplete
 from bodycam.ingest.pipeline import Result
 from bodycam.ingest.runner import Summary, run_pass
 from bodycam.ingest.service import make_context, status, watch
@@ -61,6 +61,8 @@ def ingest_run(ctx: click.Context, paths: tuple[Path, ...], kind: str, release: 
     if bar:
         bar[0].__exit__(None, None, None)  # type: ignore[attr-defined]
     _print_summary(summary, fmt)
+    if summary.seal_error:
+        raise AuditChainBroken(summary.seal_error)
     if summary.failed:
         raise IngestIncomplete(f"{summary.failed} of {summary.seen} files failed; sources left untouched "
                                "(see `bodycam ingest status`)")
@@ -75,7 +77,7 @@ def _print_summary(s: Summary, fmt: str) -> None:
         "failures": [{"path": p, "error": e} for p, e in s.failures],
         "flagged_files": [{"path": p, "flags": f} for p, f in s.flagged_files],
         "skipped": [{"path": p, "reason": r} for p, r in s.skipped],
-        "manifest_errors": s.manifest_errors,
+        "manifest_errors": s.manifest_errors, "seal_error": s.seal_error,
     }
     if fmt == "json":
         click.echo(output.to_json(data))

@@ -41,6 +41,7 @@ from bodycam.ingest.release import move_no_clobber
 from bodycam.ingest.timecheck import UNTRUSTED, judge
 from bodycam.retention.policy import initial_lock
 from bodycam.store import ObjectStore
+from bodycam.store.base import LOCK_PRECISION
 from bodycam.timeutil import utcnow
 
 OUTCOMES = ("ingested", "flagged", "duplicate", "done", "busy", "failed")
@@ -301,7 +302,7 @@ def _verify_stored(ctx: Context, sf: SourceFile, key: str, version: str, sha: st
         raise IntegrityError(f"{key} version {version}: stored size {info.size} != source size {sf.size}")
     if info.sha256 is not None and info.sha256 != sha:
         raise IntegrityError(f"{key} version {version}: stored SHA-256 {info.sha256} != computed {sha}")
-    if info.retain_until is None or info.retain_until < retain:
+    if info.retain_until is None or info.retain_until < retain - LOCK_PRECISION:
         ctx.store.extend_retention(key, version, retain)
 
 

@@ -33,6 +33,8 @@ class Summary:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     flagged_files: list[tuple[str, list[str]]] = field(default_factory=list)
     manifest_errors: list[str] = field(default_factory=list)
+    seal_error: str | None = None
+    """Why the pass could not be sealed (the index or log contradicts the last seal)."""
 
     @property
     def mb_per_s(self) -> float:
@@ -140,5 +142,19 @@ def run_pass(
                 break
             time.sleep(min(max(stable / 4, 0.2), max(deadline - time.monotonic(), 0)))
     summary.pending = len(pending)
+    if summary.ingested or summary.duplicates or summary.released:
+        summary.seal_error = seal_after(ctx, "ingest")
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def seal_after(ctx: Context, reason: str) -> str | None:
+    """Seal what a pass changed; a refusal is reported, never hidden, and never undoes the pass."""
+    from bodycam.audit import seals
+    from bodycam.errors import BodycamError
+
+    try:
+        seals.write(ctx.db, ctx.store, ctx.clock, ctx.actor, reason)
+    except BodycamError as exc:
+        return str(exc)
+    return None

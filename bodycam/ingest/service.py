@@ -124,6 +124,31 @@ def nightly_sweep(app: App, log: Any) -> None:
         log(f"retention: sweep failed: {exc}")
 
 
+def nightly_scrub(app: App, log: Any) -> None:
+    """Re-read stored bytes for scrub.budget_minutes, resuming where the last night stopped."""
+    from bodycam.audit.scrub import scrub
+
+    try:
+        r = scrub(app.ready_db(), app.store, app.actor, app.settings.scrub.budget_minutes * 60)
+    except BodycamError as exc:
+        log(f"scrub: failed: {exc}")
+        return
+    left = "cycle complete" if r.complete else f"{r.remaining_bytes / 1e9:.1f} GB left in this cycle"
+    log(f"scrub: verified {r.verified} clip(s), {r.bytes / 1e9:.2f} GB at {r.gb_per_s:.2f} GB/s; {left}")
+    for line in r.failures:
+        log(f"scrub: INTEGRITY FAILURE {line}")
+
+
+def hourly_seal(app: App, log: Any) -> None:
+    """At least hourly, a seal in the write-once store (an idle store is sealed too)."""
+    from bodycam.audit import seals
+
+    try:
+        seals.write(app.ready_db(), app.store, app.clock, app.actor, "hourly")
+    except BodycamError as exc:
+        log(f"seal: NOT SEALED: {exc}")
+
+
 def watch(app: App, log: Any, once_event: threading.Event | None = None) -> None:
     """Poll each configured source on its own interval until SIGTERM or SIGINT.
 
@@ -148,6 +173,8 @@ def watch(app: App, log: Any, once_event: threading.Event | None = None) -> None
                 f"pending {summary.pending}, {summary.mb_per_s:.1f} MB/s")
         for path, error in summary.failures:
             log(f"{source.name}: failed {path}: {error}")
+        if summary.seal_error:
+            log(f"{source.name}: NOT SEALED: {summary.seal_error}")
 
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     reports = app.settings.coverage.reports
@@ -159,6 +186,11 @@ def watch(app: App, log: Any, once_event: threading.Event | None = None) -> None
         hour, minute = (int(x) for x in app.settings.retention.sweep_at.split(":"))
         scheduler.add_job(nightly_sweep, "cron", hour=hour, minute=minute, timezone=app.settings.tz,
                           args=[app, log], id="retention-sweep")
+    scheduler.add_job(hourly_seal, "interval", hours=1, args=[app, log], id="seal")
+    if app.settings.scrub.at:
+        hour, minute = (int(x) for x in app.settings.scrub.at.split(":"))
+        scheduler.add_job(nightly_scrub, "cron", hour=hour, minute=minute, timezone=app.settings.tz,
+                          args=[app, log], id="scrub")
     for source in cfg.sources:
         if not Path(source.path).is_dir():
             log(f"{source.name}: {source.path} is not a folder yet; will keep polling")

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from bodycam.audit import chain
+from bodycam.audit import chain, seals
 from bodycam.clock import Clock, SystemClock
 from bodycam.config import RetentionSettings
 from bodycam.db.engine import Database
@@ -143,6 +143,8 @@ def run(db: Database, store: ObjectStore, policy: RetentionSettings, actor: str,
         chain.record(s, actor, "retention.run", "retention", {
             "policy": fingerprint(policy), "due": result.due, "deleted": result.deleted,
             "refused": len(result.refused), "resumed": result.resumed})
+    if result.deleted:
+        seals.write(db, store, clock, actor, "sweep")
     return result
 
 
@@ -173,28 +175,33 @@ def _dispose_batch(db: Database, store: ObjectStore, ids: list[int], why: dict[i
     gone = [targets[kv] for kv, error in outcome.items() if error is None or error == "missing"]
     side_outcome = store.delete_many([kv for clip_id in gone for kv in sidecars.get(clip_id, [])])
     with db.write() as s:
+        # the audit events go first: the database refuses a disposal that has none
         events: list[tuple[str, str, dict[str, Any]]] = []
+        outcomes: list[tuple[Clip, str | None]] = []
+        for (key, version), error in outcome.items():
+            clip = s.get(Clip, targets[(key, version)])
+            assert clip is not None
+            outcomes.append((clip, error))
+            if error is None or error == "missing":
+                reason = why.get(clip.id, "resumed disposal") + (
+                    "" if error is None else " (object already gone: an interrupted sweep had deleted it)")
+                events.append(("clip.dispose", f"clip:{clip.id}", {
+                    "sha256": clip.sha256, "key": key, "version": version, "reason": reason}))
+            else:
+                events.append(("retention.disagreement", f"clip:{clip.id}", {"policy": "delete", "store": error}))
+        chain.record_many(s, actor, events)
         for (key, version), error in side_outcome.items():
             if error is None or error == "missing":
                 for a in s.scalars(select(Attachment).where(Attachment.store_key == key,
                                                             Attachment.store_version == version)):
                     a.disposed_at = clock.now()
-        for (key, version), error in outcome.items():
-            clip = s.get(Clip, targets[(key, version)])
-            assert clip is not None
+        for (clip, error), (_, _, details) in zip(outcomes, events, strict=True):
             if error is None or error == "missing":
-                clip.disposed_at = clock.now()
-                clip.disposed_reason = why.get(clip.id, "resumed disposal") + (
-                    "" if error is None else " (object already gone: an interrupted sweep had deleted it)")
-                events.append(("clip.dispose", f"clip:{clip.id}", {
-                    "sha256": clip.sha256, "key": key, "version": version, "reason": clip.disposed_reason}))
+                clip.disposed_at, clip.disposed_reason = clock.now(), details["reason"]
                 result.deleted += 1
             else:
                 clip.disposal_started_at = None
                 result.refused.append((clip.id, error))
-                events.append(("retention.disagreement", f"clip:{clip.id}", {"policy": "delete", "store": error}))
-        s.flush()
-        chain.record_many(s, actor, events)
 
 
 def dispose_one(db: Database, store: ObjectStore, policy: RetentionSettings, clip_id: int, reason: str,

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO, Protocol
 
+LOCK_PRECISION = timedelta(seconds=1)
+"""Stores keep a retain-until to the millisecond (RGW) or the second: compare locks within this."""
+
 Progress = Callable[[int], None]
 """Called with the number of bytes just read."""
 

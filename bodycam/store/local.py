@@ -260,7 +260,10 @@ class LocalStore(ObjectStore):
         _fsync_dir(data.parent)
 
     def list(self, prefix: str = "") -> Iterator[tuple[str, str, int]]:
-        for data in sorted(self._objects.rglob("*.data")):
+        top = self._dir(prefix) if prefix.endswith("/") and prefix.strip("/") else self._objects
+        if not top.is_dir():
+            return
+        for data in sorted(top.rglob("*.data")):
             key = data.parent.relative_to(self._objects).as_posix()
             if key.startswith(prefix) and data.with_name(data.stem + ".lock.json").exists():
                 yield key, data.stem, data.stat().st_size
