@@ -272,3 +272,33 @@ def test_a_shortened_local_lock_is_extended_back(local_bodycam: Bodycam, tmp_pat
     info = store.stat(first["store_key"], first["store_version"])
     assert info.retain_until is not None and info.retain_until > datetime.now(UTC) + timedelta(days=179)
     assert local_bodycam("check").exit_code == 0
+
+
+def test_an_export_that_runs_out_of_disk_leaves_nothing_and_says_so(bodycam: Bodycam, tmp_path: Path, ffmpeg: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import bodycam.index.export as export_module
+
+    first, second = ingest_two(bodycam, tmp_path)
+    real_copy = export_module._copy
+    calls: list[int] = []
+
+    def copy_then_full_disk(*args: Any, **kw: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:  # the first copy went through; the disk fills on the second
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_copy(*args, **kw)
+
+    monkeypatch.setattr(export_module, "_copy", copy_then_full_disk)
+    out = tmp_path / "usb"
+    result = bodycam("clips", "export", str(first["id"]), str(second["id"]), "--out", str(out), "--reason", "court",
+                     check=False)
+    assert result.exit_code == 36 and "No space left on device" in result.stderr
+    assert list(out.iterdir()) == []  # not even the first copy: no copies without a receipt
+    log = bodycam.json("audit", "log", "--subject", "export:*")
+    assert [e["action"] for e in log] == ["export.failed", "export.started"]
+    assert "No space left" in log[0]["details"]["error"]
+    monkeypatch.setattr(export_module, "_copy", real_copy)
+    bodycam("clips", "export", str(first["id"]), str(second["id"]), "--out", str(out), "--reason", "court")
+    assert len(list(out.glob("custody-*"))) == 1
