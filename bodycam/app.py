@@ -41,7 +41,7 @@ class App:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.database_url)
+        return Database(self.settings.database_url, self.settings.database.busy_seconds)
 
     @cached_property
     def store(self) -> ObjectStore:

@@ -18,6 +18,7 @@ from bodycam import __version__
 from bodycam.commands import admin, cases, clips, demo, gaps, ingest, registry, retention  # noqa: F401 (cases adds to registry's group)
 from bodycam.errors import INTERNAL_ERROR_EXIT, BodycamError
 from bodycam.memory import return_big_buffers
+from bodycam.names import shown
 
 
 class BodycamGroup(click.Group):
@@ -30,7 +31,7 @@ class BodycamGroup(click.Group):
         except BodycamError as exc:
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc()
-            click.echo(f"bodycam: error: {exc}", err=True)
+            click.echo(f"bodycam: error: {shown(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     except BodycamError as exc:
         if debug:
             traceback.print_exc()
-        click.echo(f"bodycam: error: {exc}", err=True)
+        click.echo(f"bodycam: error: {shown(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("bodycam: interrupted", err=True)
@@ -89,6 +90,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: say so plainly
         if debug:
             traceback.print_exc()
-        click.echo(f"bodycam: internal error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
+        click.echo(f"bodycam: internal error: {type(exc).__name__}: {shown(str(exc))} (rerun with --debug)", err=True)
         sys.exit(INTERNAL_ERROR_EXIT)
     sys.exit(code if isinstance(code, int) else 0)  # ctx.exit(n) comes back as a return value

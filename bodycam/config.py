@@ -39,6 +39,8 @@ class _Section(BaseModel):
 
 class DatabaseSettings(_Section):
     url: SecretStr | None = Field(default=None, description="SQLAlchemy URL")
+    busy_seconds: float = Field(default=30.0, gt=0, le=3600, allow_inf_nan=False,
+                                description="how long to wait for another process's lock before exit 24")
 
 
 class StoreSettings(_Section):
@@ -63,21 +65,12 @@ class SourceSettings(_Section):
     @field_validator("pattern")
     @classmethod
     def _pattern_compiles(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            compiled = re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a regular expression: {exc}") from None
-        missing = {"device", "start"} - set(compiled.groupindex)
-        if missing:
-            raise ValueError(f"pattern lacks the named group(s) {', '.join(sorted(missing))}")
-        return value
+        return None if value is None else check_pattern(value)
 
     @field_validator("tz")
     @classmethod
     def _tz_known(cls, value: str | None) -> str | None:
-        return None if value is None else _check_zone(value)
+        return None if value is None else check_zone(value)
 
 
 class IngestSettings(_Section):
@@ -96,6 +89,15 @@ class IngestSettings(_Section):
         description="recordings ending this long after the file was last written are untrusted_time")
     poll_seconds: float = Field(default=60.0, gt=0, le=86400)
     sources: tuple[SourceSettings, ...] = ()
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, value: tuple[SourceSettings, ...]) -> tuple[SourceSettings, ...]:
+        names = [s.name for s in value]
+        twice = next((n for n in names if names.count(n) > 1), None)
+        if twice is not None:
+            raise ValueError(f"two sources are named {twice!r}: each needs its own name")
+        return value
 
 
 class RetentionSettings(_Section):
@@ -200,7 +202,7 @@ class Settings(_Section):
     @field_validator("tz")
     @classmethod
     def _tz_known(cls, value: str) -> str:
-        return _check_zone(value)
+        return check_zone(value)
 
     # -- derived values -------------------------------------------------------
     @property
@@ -230,7 +232,19 @@ def _fill_defaults(tree: dict[str, Any], env: Mapping[str, str]) -> None:
     tree.setdefault("actor", _os_user())
 
 
-def _check_zone(value: str) -> str:
+def check_pattern(value: str) -> str:
+    """A file-name pattern: a regular expression with the named groups device and start."""
+    try:
+        compiled = re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {exc}") from None
+    missing = {"device", "start"} - set(compiled.groupindex)
+    if missing:
+        raise ValueError(f"pattern lacks the named group(s) {', '.join(sorted(missing))}")
+    return value
+
+
+def check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):

@@ -125,6 +125,11 @@ class NotFound(BodycamError):
     summary = "no such record"
 
 
+class DatabaseBusy(BodycamError):
+    exit_code = 24
+    summary = "the database stayed locked by another process for the whole wait: try again"
+
+
 class ClockUntrusted(BodycamError):
     exit_code = 23
     summary = "this host's clock and the database server's disagree: fix the time before ingesting or sweeping"

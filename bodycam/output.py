@@ -9,7 +9,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bodycam.names import printable
+
 FORMATS = ("table", "json")
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as a formula at the start of a cell (OWASP CSV injection)."""
 
 
 def _cell(value: Any) -> str:
@@ -19,7 +25,18 @@ def _cell(value: Any) -> str:
         return value.isoformat(timespec="seconds")
     if isinstance(value, (list, tuple)):
         return ",".join(_cell(v) for v in value) or "-"
-    return str(value)
+    return printable(str(value))
+
+
+def _csv_cell(value: Any) -> str:
+    """A text cell that would start a formula is prefixed with a quote, as spreadsheet users expect."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = value.isoformat(timespec="seconds") if isinstance(value, datetime) else (
+        ",".join(_csv_cell(v) for v in value) if isinstance(value, (list, tuple)) else str(value))
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
@@ -48,5 +65,5 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
     for r in rows:
-        writer.writerow(["" if r.get(c) is None else _cell(r.get(c)) for c in columns])
+        writer.writerow([_csv_cell(r.get(c)) for c in columns])
     return buf.getvalue().rstrip("\n")

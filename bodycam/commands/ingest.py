@@ -13,6 +13,7 @@ from bodycam.errors import AuditChainBroken, IngestIncomplete
 from bodycam.ingest.pipeline import Result
 from bodycam.ingest.runner import Summary, run_pass
 from bodycam.ingest.service import make_context, status, watch
+from bodycam.names import shown
 from bodycam.timeutil import show
 
 
@@ -54,7 +55,7 @@ def ingest_run(ctx: click.Context, paths: tuple[Path, ...], kind: str, release: 
         if bar:
             bar[0].update(r.size)  # type: ignore[attr-defined]
         elif r.outcome == "failed" and fmt == "table":
-            click.echo(f"failed: {r.path}: {r.error}", err=True)
+            click.echo(f"failed: {shown(r.path)}: {r.error}", err=True)
 
     summary = run_pass(context, list(paths), kind, workers=app.settings.ingest.workers, wait_seconds=wait,
                        on_total=on_total, on_done=on_done)

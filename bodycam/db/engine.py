@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
 from bodycam.config import mask_url
-from bodycam.errors import ConfigError, DatabaseUnreachable
+from bodycam.errors import ConfigError, DatabaseBusy, DatabaseUnreachable
 
 _IMMEDIATE = "bodycam_immediate"
 
@@ -27,8 +27,9 @@ _IMMEDIATE = "bodycam_immediate"
 class Database:
     """One engine and two kinds of session: read (deferred) and write (serialised)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, busy_seconds: float = 30.0) -> None:
         self.url = url
+        self.busy_seconds = busy_seconds
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -38,7 +39,7 @@ class Database:
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": 60}
+            kwargs["connect_args"] = {"timeout": busy_seconds}
         elif self.dialect == "postgresql":
             if parsed.drivername == "postgresql":
                 parsed = parsed.set(drivername="postgresql+psycopg")
@@ -51,7 +52,7 @@ class Database:
         except Exception as exc:  # a missing driver, a malformed option
             raise ConfigError(f"database.url: {exc}") from None
         if self.dialect == "sqlite":
-            _sqlite_setup(self.engine)
+            _sqlite_setup(self.engine, busy_seconds)
 
     # -- sessions ---------------------------------------------------------------
     @contextmanager
@@ -65,7 +66,7 @@ class Database:
         bind = self.engine.execution_options(**{_IMMEDIATE: True})
         with self._guard(), Session(bind, expire_on_commit=False) as session, session.begin():
             if self.dialect == "postgresql":
-                session.execute(text("SET LOCAL lock_timeout = '60s'"))
+                session.execute(text(f"SET LOCAL lock_timeout = '{int(self.busy_seconds * 1000)}ms'"))
             yield session
 
     @contextmanager
@@ -75,6 +76,9 @@ class Database:
         except OperationalError as exc:
             if _is_connect_failure(exc):
                 raise DatabaseUnreachable(self._unreachable(exc)) from None
+            if _is_busy(exc):
+                raise DatabaseBusy(f"database {mask_url(self.url)} stayed locked by another process for "
+                                   f"{self.busy_seconds:g} s (database.busy_seconds): try again") from None
             raise
 
     def _unreachable(self, exc: BaseException) -> str:
@@ -100,6 +104,11 @@ class Database:
         self.engine.dispose()
 
 
+def _is_busy(exc: OperationalError) -> bool:
+    msg = str(exc.orig).lower()
+    return "database is locked" in msg or "lock timeout" in msg or "canceling statement due to lock" in msg
+
+
 def _is_connect_failure(exc: OperationalError) -> bool:
     msg = str(exc.orig).lower()
     return exc.connection_invalidated or any(
@@ -114,7 +123,7 @@ def _is_connect_failure(exc: OperationalError) -> bool:
     )
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, busy_seconds: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
@@ -122,7 +131,7 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         cur.close()
 
     @event.listens_for(engine, "begin")

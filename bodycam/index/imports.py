@@ -53,8 +53,8 @@ def _time(zone: tzinfo) -> Callable[[str], datetime]:
     def parse(text: str) -> datetime:
         try:
             return parse_time(text, zone)
-        except InputError:
-            raise ValueError(f"not an ISO 8601 time: {text!r}") from None
+        except InputError as exc:  # "not an ISO 8601 time", or outside the sane years
+            raise ValueError(str(exc).removeprefix("time: ")) from None
 
     return parse
 
@@ -101,10 +101,14 @@ def devices(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> 
 
 
 def assignments(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
+    seen: dict[tuple[str, datetime], str] = {}
     for row in rows:
         v = row.values
         if v["end"] is not None and v["end"] <= v["start"]:
             raise row.fail("end", "must be after start")
+        first = seen.setdefault((v["device"], v["start"]), row.where)
+        if first != row.where:
+            raise row.fail("start", f"device {v['device']} already has an assignment starting then ({first})")
     touched: list[Span] = []  # old and new spans of every created or changed assignment
     for row in rows:
         v = row.values
@@ -155,6 +159,9 @@ def events(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> N
         badges = [b.strip() for b in v["officers"].split(";") if b.strip()]
         if not badges:
             raise row.fail("officers", "at least one badge number, separated by ';'")
+        long = next((b for b in badges if len(b) > 64), None)
+        if long is not None:
+            raise row.fail("officers", f"badge {long[:20]!r}... is longer than 64 characters")
     for row in rows:
         v = row.values
         case_id = None
@@ -187,15 +194,16 @@ def events(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> N
 def fields_for(kind: str, zone: tzinfo) -> list[Field]:
     when = _time(zone)
     return {
-        "officers": [Field("badge"), Field("name", False), Field("unit", False)],
-        "devices": [Field("serial"), Field("kind", False, choice(*DEVICE_KINDS)), Field("unit", False),
-                    Field("room", False), Field("description", False)],
-        "assignments": [Field("device"), Field("officer"), Field("start", True, when), Field("end", False, when)],
-        "cases": [Field("number"), Field("title", False), Field("status", False, choice("open", "closed")),
+        "officers": [Field("badge", max_len=64), Field("name", False, max_len=200), Field("unit", False, max_len=64)],
+        "devices": [Field("serial", max_len=128), Field("kind", False, choice(*DEVICE_KINDS)),
+                    Field("unit", False, max_len=64), Field("room", False, max_len=128), Field("description", False)],
+        "assignments": [Field("device", max_len=128), Field("officer", max_len=64), Field("start", True, when),
+                        Field("end", False, when)],
+        "cases": [Field("number", max_len=128), Field("title", False), Field("status", False, choice("open", "closed")),
                   Field("opened_at", False, when), Field("closed_at", False, when)],
-        "events": [Field("event_id"), Field("scenario", True, choice(*SCENARIOS)), Field("start", True, when),
-                   Field("end", True, when), Field("officers"), Field("unit", False), Field("case_id", False),
-                   Field("location", False)],
+        "events": [Field("event_id", max_len=128), Field("scenario", True, choice(*SCENARIOS)),
+                   Field("start", True, when), Field("end", True, when), Field("officers", max_len=10_000),
+                   Field("unit", False, max_len=64), Field("case_id", False, max_len=128), Field("location", False)],
     }[kind]
 
 

@@ -7,6 +7,7 @@ behind (the caller writes in one transaction).
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ from typing import Any
 
 from bodycam.errors import InputError
 
+DEFAULT_MAX = 500
+"""Longest text a field may hold unless it says otherwise (the widest text column of its table)."""
+
 
 @dataclass(frozen=True)
 class Field:
@@ -22,6 +26,8 @@ class Field:
     required: bool = True
     parse: Callable[[str], Any] = str
     """Turns the text into a value; raises ValueError with a short reason."""
+    max_len: int = DEFAULT_MAX
+    """Checked before anything is written, so that neither database refuses the value later."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,8 @@ def read_rows(path: Path, fields: Sequence[Field]) -> list[Row]:
                     raise InputError(f"{where}: field '{f.name}': required")
                 values[f.name] = None
                 continue
+            if len(text_value) > f.max_len:
+                raise InputError(f"{where}: field '{f.name}': {len(text_value)} characters, more than {f.max_len}")
             try:
                 values[f.name] = f.parse(text_value)
             except ValueError as exc:
@@ -67,19 +75,27 @@ def read_rows(path: Path, fields: Sequence[Field]) -> list[Row]:
 
 
 def _csv_rows(path: Path, text: str, fields: Sequence[Field]) -> list[tuple[str, dict[str, Any]]]:
-    reader = csv.DictReader(text.splitlines())
-    header = reader.fieldnames or []
-    missing = [f.name for f in fields if f.required and f.name not in header]
-    if missing:
-        raise InputError(f"{path}:1: missing column '{missing[0]}'")
+    """Rows split by CSV rules only: a quoted newline, or a U+0085 or U+2028 inside a
+    field, stays in its field (``str.splitlines`` would break the row there)."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     out = []
-    for record in reader:
-        line = reader.line_num
-        if None in record:
-            raise InputError(f"{path}:{line}: more values than columns")
-        if not any((v or "").strip() for v in record.values()):
-            continue
-        out.append((f"{path}:{line}", {k: v for k, v in record.items() if k}))
+    try:
+        header = reader.fieldnames or []
+        duplicate = next((h for h in header if header.count(h) > 1), None)
+        if duplicate is not None:
+            raise InputError(f"{path}:1: column '{duplicate}' appears twice")
+        missing = [f.name for f in fields if f.required and f.name not in header]
+        if missing:
+            raise InputError(f"{path}:1: missing column '{missing[0]}'")
+        for record in reader:
+            line = reader.line_num
+            if None in record:
+                raise InputError(f"{path}:{line}: more values than columns")
+            if not any((v or "").strip() for v in record.values()):
+                continue
+            out.append((f"{path}:{line}", {k: v for k, v in record.items() if k}))
+    except csv.Error as exc:
+        raise InputError(f"{path}:{reader.line_num}: {exc}") from None
     return out
 
 

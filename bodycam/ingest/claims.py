@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError as DBIntegrityError
 from bodycam.db.engine import Database
 from bodycam.db.models import IngestItem
 from bodycam.ingest.discover import SourceFile
+from bodycam.names import shown
 from bodycam.timeutil import utcnow
 
 LEASE = timedelta(minutes=10)
@@ -69,7 +70,7 @@ def claim(db: Database, host: str, worker: str, sf: SourceFile) -> Claim | str:
             item = s.scalar(select(IngestItem).where(IngestItem.source_key == key).with_for_update())
             if item is None:
                 item = IngestItem(
-                    source_key=key, host=host, source_path=str(sf.path.absolute()), size=sf.size,
+                    source_key=key, host=host, source_path=shown(sf.path.absolute()), size=sf.size,
                     mtime_ns=sf.mtime_ns, state="claimed", claimed_by=worker, claimed_at=now,
                     heartbeat_at=now, attempts=1, abandoned=[], updated_at=now,
                 )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +47,12 @@ class Stretch:
 
 
 def packet_jumps(path: Path, ffprobe: str = "ffprobe") -> list[Stretch]:
-    proc = subprocess.run([ffprobe, "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time",
-                           "-of", "json", str(path)], capture_output=True, text=True)
+    try:
+        proc = subprocess.run([ffprobe, "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time",
+                               "-of", "json", os.fsencode(path)], capture_output=True, text=True, timeout=600,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return []
     if proc.returncode != 0:
         return []
     times = sorted(float(p["pts_time"]) for p in json.loads(proc.stdout or "{}").get("packets", [])
@@ -63,7 +68,11 @@ def scan(path: Path, ffprobe: str = "ffprobe") -> list[Stretch]:
     import cv2  # loaded only when there is a picture to decode: it costs start-up time
     import numpy as np
 
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:  # OpenCV takes the name as UTF-8 and crashes on one that is not: hand it an ASCII name
+        cap = cv2.VideoCapture(f"/proc/self/fd/{fd}", cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+    finally:
+        os.close(fd)
     if not cap.isOpened():
         return packet_jumps(path, ffprobe)
     fps = cap.get(cv2.CAP_PROP_FPS) or 25.0

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from bodycam.timeutil import as_utc
+from bodycam.timeutil import as_utc, sane
 
 DEFAULT_PATTERN = (
     r"^(?P<device>[A-Za-z0-9][A-Za-z0-9-]*)_(?P<officer>[A-Za-z0-9]+)_(?P<start>\d{14})(?:_(?P<seq>\d+))?\.[^.]+$"
@@ -33,6 +33,8 @@ def parse_name(name: str, pattern: str | None, zone: tzinfo) -> NameFacts:
         digits = re.sub(r"\D", "", raw)
         try:
             start = as_utc(datetime.strptime(digits[:14], "%Y%m%d%H%M%S"), zone)
-        except ValueError:
+        except (ValueError, OverflowError):
+            start = None
+        if start is not None and not sane(start):  # year 9999 or 0001: no time at all, and flagged as such
             start = None
     return NameFacts(groups.get("device") or None, groups.get("officer") or None, start)

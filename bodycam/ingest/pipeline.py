@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -39,6 +40,7 @@ from bodycam.ingest.probe import MediaFacts, probe
 from bodycam.ingest.recording import Recording, Sidecar, read_sidecar, resolve
 from bodycam.ingest.release import move_no_clobber
 from bodycam.ingest.timecheck import UNTRUSTED, judge
+from bodycam.names import is_plain, raw_hex, shown
 from bodycam.retention.policy import initial_lock
 from bodycam.store import ObjectStore
 from bodycam.store.base import LOCK_PRECISION
@@ -134,12 +136,13 @@ def ingest_file(ctx: Context, sf: SourceFile, kind: str, session: SessionLink | 
         except BodycamError as exc:
             return _fail(ctx, sf, str(exc))
         except OSError as exc:
-            return _fail(ctx, sf, f"{sf.path}: {exc.strerror or exc}")
+            return _fail(ctx, sf, f"{shown(sf.path)}: {exc.strerror or exc}")
     raise AssertionError("unreachable")
 
 
 def _fail(ctx: Context, sf: SourceFile, error: str, record: bool = True) -> Result:
     """Note the failure on the item (if the database answers); the source stays untouched."""
+    error = shown(error)
     if record:
         try:
             with ctx.db.write() as s:
@@ -171,7 +174,7 @@ def _finish_done(ctx: Context, sf: SourceFile) -> Result:
         with ctx.db.read() as s:
             sidecar_stored = sf.sidecar is not None and s.scalar(select(Attachment.id).where(
                 Attachment.clip_id == item.clip_id, Attachment.role == "sidecar",
-                Attachment.name == sf.sidecar.name)) is not None
+                Attachment.name == shown(sf.sidecar.name))) is not None
         released = _release(ctx, sf, item.id, item.clip_id, sidecar_stored)
     return Result(sf.path, "done", sf.size, clip_id=item.clip_id, sha256=item.sha256, released=released)
 
@@ -183,7 +186,7 @@ def _run_claimed(ctx: Context, sf: SourceFile, kind: str, session: SessionLink |
     written = datetime.fromtimestamp(sf.mtime_ns / 1e9, UTC)
     rec = resolve(
         sidecar=side,
-        name=parse_name(sf.path.name, ctx.pattern, ctx.zone),
+        name=parse_name(shown(sf.path.name), ctx.pattern, ctx.zone),
         media=media,
         mtime=written,
         camera=session.room if session else sf.camera,
@@ -199,7 +202,7 @@ def _run_claimed(ctx: Context, sf: SourceFile, kind: str, session: SessionLink |
     with ctx.db.read() as s:
         item = s.get(IngestItem, got.item_id)
         assert item is not None
-        key = item.store_key or store_key(item.id, rec.device, sf.path.name, now)
+        key = item.store_key or store_key(item.id, rec.device, shown(sf.path.name), now)
         stored = (item.store_version, item.sha256) if got.state == "stored" else None
     if stored is None:
         put = _upload(ctx, sf, got, key, retain)
@@ -245,11 +248,13 @@ def _upload(ctx: Context, sf: SourceFile, got: Claim, key: str, retain: datetime
         item = s.get(IngestItem, got.item_id)
         assert item is not None
         item.store_key = key
-    fd = os.open(sf.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    fd = os.open(sf.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise BodycamError(f"{shown(sf.path)}: no longer a regular file; not read")
         if st.st_size != sf.size or st.st_mtime_ns != sf.mtime_ns:
-            raise BodycamError(f"{sf.path}: changed since discovery; will retry when stable")
+            raise BodycamError(f"{shown(sf.path)}: changed since discovery; will retry when stable")
         reader = _Hashing(cast(io.BufferedReader, fh), lambda: heartbeat(ctx.db, got.item_id, ctx.worker))
         duplicate: list[_Duplicate] = []
 
@@ -265,14 +270,14 @@ def _upload(ctx: Context, sf: SourceFile, got: Claim, key: str, retain: datetime
 
         res = ctx.store.put(
             key, reader, retain_until=retain, commit=keep,
-            metadata={"bodycam-source": sf.path.name.encode("ascii", "replace").decode()},
+            metadata={"bodycam-source": shown(sf.path.name).encode("ascii", "backslashreplace").decode()},
         )
     if res is None:
         return duplicate[0]
     faults.point("after_store")
     st2 = os.stat(sf.path, follow_symlinks=False)
     if res.size != sf.size or st2.st_size != sf.size or st2.st_mtime_ns != sf.mtime_ns:
-        raise BodycamError(f"{sf.path}: changed while being stored; version {res.version} kept as abandoned")
+        raise BodycamError(f"{shown(sf.path)}: changed while being stored; version {res.version} kept as abandoned")
     with ctx.db.write() as s:
         item = s.get(IngestItem, got.item_id)
         assert item is not None
@@ -324,7 +329,7 @@ def _store_sidecar(ctx: Context, got: Claim, media_key: str, sf: SourceFile, sid
     too) under the media's lock; None when there is none or it could not be read."""
     if sf.sidecar is None or side.raw is None:
         return None
-    key = media_key.rsplit("/", 1)[0] + "/" + _safe(sf.sidecar.name)
+    key = media_key.rsplit("/", 1)[0] + "/" + _safe(shown(sf.sidecar.name))
     if got.resumed:
         _note_left_versions(ctx, got.item_id, key)
     res = ctx.store.put(key, io.BytesIO(side.raw), retain_until=retain,
@@ -333,7 +338,7 @@ def _store_sidecar(ctx: Context, got: Claim, media_key: str, sf: SourceFile, sid
     info = ctx.store.stat(key, res.version)
     if info.size != len(side.raw) or (info.sha256 is not None and info.sha256 != res.sha256):
         raise IntegrityError(f"{key} version {res.version}: the stored sidecar does not match what was read")
-    return _Stored(sf.sidecar.name, res.sha256, res.size, key, res.version, retain)
+    return _Stored(shown(sf.sidecar.name), res.sha256, res.size, key, res.version, retain)
 
 
 def _attach(s: Any, clip_id: int, stored: _Stored | None, now: datetime) -> None:
@@ -377,12 +382,12 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
         item = s.get(IngestItem, item_id)
         assert item is not None
         if existing is not None:  # raced with another worker holding identical bytes
-            s.add(ClipSighting(clip_id=existing, source_path=str(sf.path), source_host=ctx.host, seen_at=now))
+            s.add(ClipSighting(clip_id=existing, source_path=shown(sf.path), source_host=ctx.host, seen_at=now))
             item.abandoned = [*(item.abandoned or []), {"key": key, "version": version, "why": "duplicate"}]
             item.state, item.clip_id, item.outcome, item.updated_at = "indexed", existing, "duplicate", now
             _attach(s, existing, sidecar, now)
             chain.record(s, ctx.actor, "clip.sighting", f"clip:{existing}",
-                         {"sha256": sha, "source": str(sf.path), "host": ctx.host})
+                         {"sha256": sha, "source": shown(sf.path), "host": ctx.host})
             return existing, "duplicate", []
         disposed = s.execute(select(Clip.id, Clip.disposed_at).where(Clip.sha256 == sha)
                              .order_by(Clip.id.desc()).limit(1)).first()
@@ -397,6 +402,8 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
             flags["officer_conflict"] = f"file names {named.badge}, assignment says {assigned.badge}"
         officer = named or assigned
         info = media.as_dict()
+        if not is_plain(sf.path.name):
+            info["source_name_bytes_hex"] = raw_hex(sf.path.name)
         side = read_sidecar(sf.sidecar).data if sf.sidecar else None
         if side:
             info["sidecar"] = side
@@ -407,7 +414,7 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
             officer_source="named" if named else "assignment" if assigned else "",
             recorded_start=rec.start, recorded_end=rec.end, time_source=rec.time_source,
             duration_seconds=media.duration, media=info, discontinuities=breaks, probe_error=media.error,
-            source_name=sf.path.name, source_path=str(sf.path), source_host=ctx.host,
+            source_name=shown(sf.path.name), source_path=shown(sf.path), source_host=ctx.host,
             session_id=session.session_pk if session else None, uploaded_at=now, retain_until=retain,
         )
         s.add(clip)
@@ -419,12 +426,12 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
                 new_value=rec.start.isoformat(), source="dock", actor=ctx.actor, at=now,
                 reason=f"the dock measured the camera's clock {rec.clock_offset:+g} s off at docking"))
         for flag, detail in sorted(flags.items()):
-            s.add(ClipFlag(clip_id=clip.id, flag=flag, detail=detail, created_at=now))
+            s.add(ClipFlag(clip_id=clip.id, flag=flag, detail=shown(detail), created_at=now))
         outcome = "flagged" if flags else "ingested"
         item.state, item.clip_id, item.outcome, item.last_error = "indexed", clip.id, outcome, None
         item.updated_at = now
         chain.record(s, ctx.actor, "clip.ingest", f"clip:{clip.id}", {
-            "sha256": sha, "size": sf.size, "key": key, "version": version, "source": str(sf.path),
+            "sha256": sha, "size": sf.size, "key": key, "version": version, "source": shown(sf.path),
             "host": ctx.host, "flags": sorted(flags), "recorded_start": rec.start.isoformat(),
             "time_source": rec.time_source, "retain_until": retain.isoformat(),
             **({"sidecar": {"sha256": sidecar.sha256, "key": sidecar.key, "version": sidecar.version}}
@@ -456,12 +463,12 @@ def _duplicate(ctx: Context, sf: SourceFile, got: Claim, media_key: str, dup: _D
         extended = kept.retain_until < until
         if extended:
             kept.retain_until = until
-        s.add(ClipSighting(clip_id=dup.clip_id, source_path=str(sf.path), source_host=ctx.host, seen_at=now))
+        s.add(ClipSighting(clip_id=dup.clip_id, source_path=shown(sf.path), source_host=ctx.host, seen_at=now))
         _attach(s, dup.clip_id, sidecar, now)
         item.state, item.clip_id, item.sha256, item.outcome, item.updated_at = (
             "indexed", dup.clip_id, dup.sha256, "duplicate", now)
         chain.record(s, ctx.actor, "clip.sighting", f"clip:{dup.clip_id}",
-                     {"sha256": dup.sha256, "source": str(sf.path), "host": ctx.host,
+                     {"sha256": dup.sha256, "source": shown(sf.path), "host": ctx.host,
                       **({"retain_until": until.isoformat()} if extended else {})})
     released = _release(ctx, sf, got.item_id, dup.clip_id, sidecar is not None) if ctx.release != "keep" else False
     return Result(sf.path, "duplicate", sf.size, dup.clip_id, dup.sha256, released=released)
@@ -491,8 +498,8 @@ def _release(ctx: Context, sf: SourceFile, item_id: int, clip_id: int | None, si
         if item.state != "released":
             item.state, item.released_at, item.updated_at = "released", ctx.clock.now(), ctx.clock.now()
             chain.record(s, ctx.actor, "source.release", f"clip:{clip_id}", {
-                "policy": ctx.release, "source": str(sf.path), "host": ctx.host,
-                "moved_to": str(targets[0]) if targets[0] else None,
+                "policy": ctx.release, "source": shown(sf.path), "host": ctx.host,
+                "moved_to": shown(targets[0]) if targets[0] else None,
             })
     faults.point("before_release")
     for path, target in zip(paths, targets, strict=True):
@@ -503,6 +510,6 @@ def _release(ctx: Context, sf: SourceFile, item_id: int, clip_id: int | None, si
             if moved != target:
                 with ctx.db.write() as s:
                     chain.record(s, ctx.actor, "source.moved_aside", f"clip:{clip_id}", {
-                        "source": str(path), "wanted": str(target), "moved_to": str(moved),
+                        "source": shown(path), "wanted": shown(target), "moved_to": shown(moved),
                         "why": "a file of that name was already there; it was left as it was"})
     return True

@@ -6,7 +6,10 @@ and the clip is stored and flagged.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -16,6 +19,7 @@ from typing import Any
 import ffmpeg
 
 from bodycam.errors import MissingTool
+from bodycam.names import shown
 from bodycam.timeutil import parse_time
 
 
@@ -61,12 +65,29 @@ def _rate(text: str | None) -> float | None:
     return value if value else None
 
 
+PROBE_SECONDS = 60
+"""ffprobe reads headers only; a file that keeps it busy longer is hostile or broken."""
+
+
+def _ffprobe(path: Path, ffprobe: str) -> dict[str, Any]:
+    """ffprobe's JSON, with a time limit (ffmpeg-python's probe has none); ffmpeg.Error on failure."""
+    try:
+        proc = subprocess.run([ffprobe, "-show_format", "-show_streams", "-of", "json", os.fsencode(path)],
+                              capture_output=True, timeout=PROBE_SECONDS, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise ffmpeg.Error("ffprobe", b"", f"ffprobe gave no answer in {PROBE_SECONDS} s".encode()) from None
+    if proc.returncode != 0:
+        raise ffmpeg.Error("ffprobe", proc.stdout, proc.stderr)
+    data: dict[str, Any] = json.loads(proc.stdout.decode("utf-8", "replace") or "{}")
+    return data
+
+
 def probe(path: Path, ffprobe: str = "ffprobe") -> MediaFacts:
     try:
-        info = ffmpeg.probe(str(path), cmd=ffprobe)
+        info = _ffprobe(path, ffprobe)
     except ffmpeg.Error as exc:
         lines = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        message = (lines[-1] if lines else "ffprobe failed").removeprefix(f"{path}: ")
+        message = shown((lines[-1] if lines else "ffprobe failed").removeprefix(f"{path}: "))
         return MediaFacts(error=message[:500])
     fmt = info.get("format", {})
     streams = info.get("streams", [])

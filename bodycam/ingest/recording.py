@@ -132,10 +132,25 @@ def resolve(
     camera_start = None
     if offset and source in CAMERA_SOURCES:
         camera_start, start = start, start - timedelta(seconds=offset)
-    device = _str(sidecar.data.get("device")) or name.device or camera
-    officer = _str(sidecar.data.get("officer")) or name.officer
+    device = _fits(_str(sidecar.data.get("device")), DEVICE_MAX, "sidecar device", flags) \
+        or _fits(name.device, DEVICE_MAX, "file name's device", flags) or _fits(camera, DEVICE_MAX, "camera", flags)
+    officer = _fits(_str(sidecar.data.get("officer")), BADGE_MAX, "sidecar officer", flags) \
+        or _fits(name.officer, BADGE_MAX, "file name's officer", flags)
     return Recording(start, start + duration, source, device, officer, flags, camera_start,
                      offset if camera_start else None)
+
+
+DEVICE_MAX, BADGE_MAX = 128, 64
+"""The widest device serial and badge number the registries hold."""
+
+
+def _fits(value: str | None, limit: int, what: str, flags: dict[str, str]) -> str | None:
+    """``value`` if it fits its registry column; else None, flagged (the file is still stored)."""
+    if value is None or len(value) <= limit:
+        return value
+    flag = "bad_sidecar" if what.startswith("sidecar") else "bad_name"
+    flags[flag] = f"{what}: {len(value)} characters, more than {limit}: ignored"
+    return None
 
 
 def _str(value: object) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bodycam.ingest.discover import Skipped, SourceFile, dock_cameras, session_folders, walk_files
 from bodycam.ingest.pipeline import Context, Result, SessionLink, ingest_file
+from bodycam.names import shown
 
 Job = tuple[SourceFile, str, SessionLink | None]
 
@@ -41,6 +42,7 @@ class Summary:
         return self.bytes / 1e6 / self.seconds if self.seconds > 0 else 0.0
 
     def add(self, r: Result) -> None:
+        """Count one file's outcome (names recorded printable: see bodycam.names)."""
         if r.outcome in ("ingested", "flagged"):
             self.bytes += r.size
         if r.outcome == "ingested":
@@ -48,7 +50,7 @@ class Summary:
         elif r.outcome == "flagged":
             self.ingested += 1
             self.flagged += 1
-            self.flagged_files.append((str(r.path), r.flags))
+            self.flagged_files.append((shown(r.path), r.flags))
         elif r.outcome == "duplicate":
             self.duplicates += 1
         elif r.outcome == "done":
@@ -57,7 +59,7 @@ class Summary:
             self.busy += 1
         else:
             self.failed += 1
-            self.failures.append((str(r.path), r.error or "failed"))
+            self.failures.append((shown(r.path), r.error or "failed"))
         self.released += int(r.released)
 
 
@@ -65,11 +67,14 @@ def collect(ctx: Context, paths: list[Path], kind: str, summary: Summary) -> lis
     """Discover the files under each path; interrogation sessions are registered here."""
     jobs: list[Job] = []
     for path in paths:
+        if not path.is_dir():  # a dock folder not mounted yet, or gone: said once per pass, never a traceback
+            summary.skipped.append((shown(path), "no such folder (not mounted?)"))
+            continue
         if kind == "dock":
             for folder, camera in dock_cameras(path):
                 for found in walk_files(folder, camera, folder):
                     if isinstance(found, Skipped):
-                        summary.skipped.append((str(found.path), found.reason))
+                        summary.skipped.append((shown(found.path), found.reason))
                     else:
                         jobs.append((found, "dock", None))
             continue
@@ -78,10 +83,10 @@ def collect(ctx: Context, paths: list[Path], kind: str, summary: Summary) -> lis
         for folder in session_folders(path):
             links, other, error = session_links(ctx, folder)
             if error:
-                summary.manifest_errors.append(error)
+                summary.manifest_errors.append(shown(error))
             for found in walk_files(folder, None, folder):
                 if isinstance(found, Skipped):
-                    summary.skipped.append((str(found.path), found.reason))
+                    summary.skipped.append((shown(found.path), found.reason))
                 else:
                     jobs.append((found, "interrogation", links.get(found.path.name, other)))
     return jobs

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bodycam.app import App
+from bodycam.config import check_pattern, check_zone
 from bodycam.db.models import IngestItem
 from bodycam.errors import BodycamError, InputError
 from bodycam.ingest.claims import worker_id
@@ -30,6 +31,16 @@ def make_context(app: App, release: str | None = None, move_to: Path | None = No
     move_to = move_to or cfg.move_to
     if release == "move" and move_to is None:
         raise InputError("--release move needs --move-to DIR (or ingest.move_to)")
+    if pattern is not None:
+        try:
+            check_pattern(pattern)
+        except ValueError as exc:
+            raise InputError(f"--pattern: {exc}") from None
+    if tz is not None:
+        try:
+            check_zone(tz)
+        except ValueError as exc:
+            raise InputError(f"--source-tz: {exc}") from None
     ffprobe = require_ffprobe()
     db = app.trusted_db()
     app.store.check()
@@ -165,8 +176,19 @@ def watch(app: App, log: Any, once_event: threading.Event | None = None) -> None
     stop = once_event or threading.Event()
 
     def job(source: Any) -> None:
+        try:
+            one_pass(source)
+        except BodycamError as exc:  # one line; the next poll tries again
+            log(f"{source.name}: pass failed: {exc}")
+        except Exception as exc:  # a bug: one line here too (the service keeps polling the other sources)
+            log(f"{source.name}: internal error: {type(exc).__name__}: {exc}")
+
+    def one_pass(source: Any) -> None:
         ctx = make_context(app, source.release, pattern=source.pattern, tz=source.tz, log=log)
         summary = run_pass(ctx, [Path(source.path)], source.kind, workers=cfg.workers, wait_seconds=0)
+        for path, reason in summary.skipped:
+            if reason.startswith("no such folder"):
+                log(f"{source.name}: {path}: {reason}")
         if summary.seen or summary.failed:
             log(f"{source.name}: seen {summary.seen}, ingested {summary.ingested}, duplicates "
                 f"{summary.duplicates}, flagged {summary.flagged}, failed {summary.failed}, "

@@ -14,18 +14,18 @@ from bodycam.ingest.discover import MANIFEST
 from bodycam.ingest.manifest import Manifest, read_manifest
 from bodycam.ingest.pipeline import Context, SessionLink
 from bodycam.ingest.recording import MAX_SIDECAR, read_regular
-from bodycam.timeutil import utcnow
+from bodycam.timeutil import parse_time, utcnow
 
 
 def session_links(ctx: Context, folder: Path) -> tuple[dict[str, SessionLink], SessionLink, str | None]:
     """(link per listed file name, link for unlisted files, manifest error)."""
     try:
         manifest = read_manifest(folder / MANIFEST, ctx.zone)
+        pk = register(ctx, manifest)
     except InputError as exc:
         error = str(exc) if (folder / MANIFEST).exists() else f"{folder}: no {MANIFEST}"
         fallback = SessionLink(None, folder.name, None, False, error)
         return {}, fallback, error
-    pk = register(ctx, manifest)
     store_manifest(ctx, pk, manifest.path)
     links = {f.name: SessionLink(pk, manifest.room, f.start, True) for f in manifest.files}
     return links, SessionLink(pk, manifest.room, None, False), None
@@ -36,6 +36,11 @@ def register(ctx: Context, m: Manifest) -> int:
     with ctx.db.write() as s:
         existing = s.scalar(select(InterrogationSession).where(InterrogationSession.session_id == m.session_id))
         if existing is not None:
+            was = existing.manifest or {}
+            if str(was.get("room", "")).strip() != m.room or not _same_time(was.get("start"), m.start, ctx):
+                raise InputError(f"{m.path}: key 'session_id': {m.session_id!r} is already the session of room "
+                                 f"{was.get('room')!r} starting {was.get('start')!r}: not merged; its files are "
+                                 "ingested unlinked and flagged")
             return existing.id
         room = device_by_serial(s, m.room, "interrogation_recorder")
         case_id = None
@@ -71,6 +76,13 @@ def register(ctx: Context, m: Manifest) -> int:
             "missing_files": missing, "case": m.case_id, "registered_at": utcnow().isoformat(),
         })
         return session.id
+
+
+def _same_time(raw: object, when: object, ctx: Context) -> bool:
+    try:
+        return isinstance(raw, str) and parse_time(raw, ctx.zone) == when
+    except InputError:
+        return False
 
 
 def store_manifest(ctx: Context, session_pk: int, path: Path) -> None:
