@@ -32,3 +32,16 @@ def expired_lock_store(settings: Settings, clock: Clock | None = None) -> Object
         return ExpiredLockS3(store.bucket, store.prefix, store.client, store.endpoint, store.part_size,
                              store.parallel_parts)
     return store
+
+
+def shorten_local_lock(store: ObjectStore, version: str, until: str = "2001-01-01T00:00:00+00:00") -> None:
+    """What the owner of a local store folder can do: edit a version's lock file by hand."""
+    import json
+
+    from bodycam.store.local import LocalStore
+
+    assert isinstance(store, LocalStore)
+    lock = next(store.root.rglob(f"{version}.lock.json"))
+    record = json.loads(lock.read_text())
+    record["retain_until"] = until
+    lock.write_text(json.dumps(record))

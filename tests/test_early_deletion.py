@@ -24,7 +24,7 @@ from bodycam.ingest.service import make_context
 from bodycam.store.local import LocalStore
 from bodycam.store.s3 import S3Store
 from tests.conftest import Bodycam
-from tests.faults import expired_lock_store
+from tests.faults import expired_lock_store, shorten_local_lock
 from tests.media import age, make_clip
 
 RECENT = datetime.now(UTC) - timedelta(hours=2)
@@ -233,10 +233,7 @@ def test_an_edited_lock_file_does_not_allow_an_early_delete(local_bodycam: Bodyc
     (clip,) = clips(bodycam)
     store = bodycam.app().store
     assert isinstance(store, LocalStore)
-    lock = next(store.root.rglob(f"{clip['store_version']}.lock.json"))
-    record = json.loads(lock.read_text())
-    record["retain_until"] = "2001-01-01T00:00:00+00:00"
-    lock.write_text(json.dumps(record))
+    shorten_local_lock(store, clip["store_version"])
     with pytest.raises(RetentionViolation, match="within 180 days"):
         store.delete(clip["store_key"], clip["store_version"])
     result = bodycam("retention", "dispose", str(clip["id"]), "--reason", "lock says so", check=False)

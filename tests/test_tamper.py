@@ -20,6 +20,7 @@ from bodycam.db.engine import Database
 from bodycam.db.models import AuditEvent, Clip
 from bodycam.store.local import LocalStore
 from tests.conftest import Bodycam
+from tests.faults import shorten_local_lock
 from tests.media import age, make_clip
 
 RECENT = datetime.now(UTC) - timedelta(hours=2)
@@ -263,10 +264,7 @@ def test_a_shortened_local_lock_is_extended_back(local_bodycam: Bodycam, tmp_pat
     first, _ = ingest_two(local_bodycam, tmp_path)
     store = local_bodycam.app().store
     assert isinstance(store, LocalStore)
-    lock = next(store.root.rglob(f"{first['store_version']}.lock.json"))
-    record = json.loads(lock.read_text())
-    record["retain_until"] = "2001-01-01T00:00:00+00:00"
-    lock.write_text(json.dumps(record))
+    shorten_local_lock(store, first["store_version"])
     result = local_bodycam("check", check=False)
     assert result.exit_code == 37 and "the store's lock ends 2001-01-01" in result.stdout
     info = store.stat(first["store_key"], first["store_version"])
