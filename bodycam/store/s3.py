@@ -287,17 +287,20 @@ class S3Store(ObjectStore):
         parts: list[Part] = []
         size = 0
 
-        def send(number: int, data: bytes) -> Part:
+        def send(number: int, holder: list[bytes]) -> Part:
+            """Upload one part; the part is handed over in ``holder`` so that no reference
+            (the executor keeps a task's arguments until it returns) outlives its slot."""
             try:
-                b64, hexmd5 = _b64md5(data)
+                b64, hexmd5 = _b64md5(holder[0])
                 md5s[number] = bytes.fromhex(hexmd5)
                 etag = self._call(
                     f"upload part {number} of {key}",
                     lambda: self.client._upload_part(
-                        self.bucket, name, data, {"Content-MD5": b64}, upload_id, number
+                        self.bucket, name, holder[0], {"Content-MD5": b64}, upload_id, number
                     ),
                 )
             finally:
+                holder.clear()  # the part's last reference goes before its slot: the budget counts parts that exist
                 self._slots.release()
             if etag and etag.strip('"') != hexmd5:
                 raise IntegrityError(f"{key}: part {number} ETag {etag} != MD5 {hexmd5}")
@@ -310,7 +313,7 @@ class S3Store(ObjectStore):
                 number = 1
                 while unsent:
                     size += len(unsent)
-                    inflight.append(pool.submit(send, number, unsent))
+                    inflight.append(pool.submit(send, number, [unsent]))
                     unsent = b""  # only send() holds the part now: freed once it is uploaded
                     if len(inflight) >= self.parallel_parts:
                         parts.append(inflight.pop(0).result())
