@@ -15,7 +15,17 @@ from typing import Any
 import click
 
 from bodycam import __version__
-from bodycam.commands import admin, cases, clips, demo, gaps, ingest, registry, retention  # noqa: F401 (cases adds to registry's group)
+from bodycam.commands import (  # noqa: F401 (cases adds to registry's group)
+    admin,
+    analyse,
+    cases,
+    clips,
+    demo,
+    gaps,
+    ingest,
+    registry,
+    retention,
+)
 from bodycam.errors import INTERNAL_ERROR_EXIT, BodycamError
 from bodycam.memory import return_big_buffers
 from bodycam.names import shown
@@ -61,7 +71,7 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None,
     ctx.call_on_close(lambda: ctx.obj.get("app") and ctx.obj["app"].close())
 
 
-for command in [*admin.COMMANDS, *clips.COMMANDS, *demo.COMMANDS, *gaps.COMMANDS, *ingest.COMMANDS,
+for command in [*admin.COMMANDS, *analyse.COMMANDS, *clips.COMMANDS, *demo.COMMANDS, *gaps.COMMANDS, *ingest.COMMANDS,
                 *registry.COMMANDS, *retention.COMMANDS]:
     cli.add_command(command)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bodycam import output
+from bodycam.analysis import jobs
 from bodycam.commands import format_option, get_app
 from bodycam.errors import AuditChainBroken, IngestIncomplete
 from bodycam.ingest.pipeline import Result
@@ -33,10 +34,14 @@ def ingest() -> None:
 @click.option("--source-tz", help="Zone of times in file names and manifests (default: tz).")
 @click.option("--wait", "wait_seconds", type=click.FloatRange(0), default=None,
               help="Seconds to wait for files still being written (default: 3 × ingest.stable_seconds).")
+@click.option("--analyse/--no-analyse", default=True, show_default=True,
+              help="After the pass (sources already released), analyse the pictures here; "
+                   "--no-analyse leaves it to `bodycam analyse run` workers.")
 @format_option
 @click.pass_context
 def ingest_run(ctx: click.Context, paths: tuple[Path, ...], kind: str, release: str | None, move_to: Path | None,
-               pattern: str | None, source_tz: str | None, wait_seconds: float | None, fmt: str) -> None:
+               pattern: str | None, source_tz: str | None, wait_seconds: float | None, analyse: bool,
+               fmt: str) -> None:
     """One pass: every stable file under PATHS, then a summary (exit 3 if any failed)."""
     app = get_app(ctx)
     context = make_context(app, release, move_to, pattern, source_tz, log=lambda m: click.echo(m, err=True))
@@ -62,6 +67,12 @@ def ingest_run(ctx: click.Context, paths: tuple[Path, ...], kind: str, release: 
     if bar:
         bar[0].__exit__(None, None, None)  # type: ignore[attr-defined]
     _print_summary(summary, fmt)
+    if analyse and summary.ingested:
+        done = jobs.run(context.db, context.store, context.actor, context.worker, context.clock,
+                        ffprobe=context.ffprobe)
+        if fmt != "json":
+            click.echo(f"analysed {done.analysed} clip(s) after release: {done.with_findings} with discontinuities"
+                       + (f", {len(done.failed)} failed (see `bodycam analyse status`)" if done.failed else ""))
     if summary.seal_error:
         raise AuditChainBroken(summary.seal_error)
     if summary.failed:

@@ -22,7 +22,8 @@ from bodycam.config import Settings
 from bodycam.coverage.intervals import holes, length, within
 from bodycam.db.models import Clip, ClipFlag, Event, EventOfficer, InterrogationSession, Officer, Unit
 
-KINDS = ("no_footage", "late_start", "early_stop", "interrupted", "discontinuity", "late_upload", "unreadable")
+KINDS = ("no_footage", "late_start", "early_stop", "interrupted", "discontinuity", "late_upload", "unreadable",
+         "analysis_pending")
 UNREADABLE = ("unreadable", "empty")
 MAX_CLIP = timedelta(hours=24)
 
@@ -115,6 +116,8 @@ class _ClipRow(NamedTuple):
     uploaded: float
     bad: str | None
     discontinuities: list[Any]
+    pending: bool = False
+    """Its picture analysis has not run yet: black, frozen or jumping pictures are not checked."""
 
 
 def _epoch(column: Any, dialect: str) -> Any:
@@ -192,6 +195,7 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
     flags: dict[int, str] = {}
     for clip_id, flag in s.execute(select(ClipFlag.clip_id, ClipFlag.flag).where(ClipFlag.flag.in_(UNREADABLE))):
         flags[clip_id] = flag
+    pending = set(s.scalars(select(ClipFlag.clip_id).where(ClipFlag.flag == "analysis_pending")))
     broken = select(ClipFlag.clip_id).where(ClipFlag.flag == "discontinuity")
     breaks: dict[int, list[Any]] = {
         cid: disc for cid, disc in s.execute(select(Clip.id, Clip.discontinuities).where(Clip.id.in_(broken)))
@@ -204,7 +208,8 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
                     _epoch(Clip.recorded_end, dialect), _epoch(Clip.uploaded_at, dialect))
              .where(Clip.recorded_start < hi, Clip.recorded_end > lo))
     for cid, oid, did, cs, ce, up in _raw_rows(s, query):
-        row = _ClipRow(float(cs), float(ce), cid, float(up), flags.get(cid), breaks.get(cid, no_breaks))
+        row = _ClipRow(float(cs), float(ce), cid, float(up), flags.get(cid), breaks.get(cid, no_breaks),
+                       cid in pending)
         if oid is not None:
             by_officer.add(oid, row)
         if did in room_devices:
@@ -265,6 +270,10 @@ def _cover(ev: _Ev, clips: list[_ClipRow], who: str, unit: str | None, tol: Any,
     bad = [c for c in clips if c.bad]
     if bad:
         add("unreadable", es, ee, [c.id for c in bad], ", ".join(sorted({c.bad or "" for c in bad})))
+    waiting = [c for c in clips if c.pending]
+    if waiting:
+        add("analysis_pending", es, ee, [c.id for c in waiting],
+            "picture analysis not done yet: black, frozen or jumping pictures not checked")
     any_counts = ev.scenario == "interrogation"  # an interrogation must have none at all
     for c in clips:
         for d in c.discontinuities:

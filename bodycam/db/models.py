@@ -301,6 +301,24 @@ class IngestItem(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+ANALYSIS_STATES = ("pending", "running", "done", "failed")
+
+
+class AnalysisJob(Base):
+    """The picture analysis of one clip, taken by any analysis worker (claim and lease)."""
+
+    __tablename__ = "analysis_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    claimed_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class AuditEvent(Base):
     """Append-only, hash-chained record of every access and change."""
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bodycam.analysis import jobs
 from bodycam.app import App
 from bodycam.audit import chain
 from bodycam.config import load_settings
@@ -63,6 +64,9 @@ def run_demo(folder: Path, log: Any) -> DemoResult:
         done = summaries[kind]
         log(f"ingest {kind}: {done.seen} files, {done.ingested} stored, {done.duplicates} duplicates, "
             f"{done.flagged} flagged, {done.failed} failed, {done.bytes / 1e6:.1f} MB in {done.seconds:.1f} s")
+        analysed = jobs.run(ctx.db, ctx.store, ctx.actor, ctx.worker, ctx.clock, ffprobe=ctx.ffprobe)
+        log(f"analysis {kind} (after the cameras were released): {analysed.analysed} clip(s), "
+            f"{analysed.with_findings} with black, frozen or jumping pictures")
     run_import(app.db, "events", files["events"], app.settings.zone, "demo")
     with app.db.read() as s:
         gaps = analyse(s, app.settings, day - timedelta(days=4), day + timedelta(days=1))

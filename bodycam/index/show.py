@@ -67,6 +67,7 @@ def clip_details(s: Session, clip_id: int) -> dict[str, Any]:
                    "unlinked_at": link.unlinked_at, "unlinked_by": link.unlinked_by,
                    "unlink_reason": link.unlink_reason} for link, number in links],
         "events": events,
+        "discontinuities": clip.discontinuities,
         "corrections": [{"field": c.field, "old": c.old_value, "new": c.new_value, "reason": c.reason,
                          "source": c.source, "actor": c.actor, "at": c.at} for c in corrections],
         "attachments": [{"role": a.role, "name": a.name, "sha256": a.sha256, "size": a.size,

@@ -25,6 +25,7 @@ from typing import Any, cast
 from sqlalchemy import select, text
 
 from bodycam import faults
+from bodycam.analysis import jobs
 from bodycam.audit import chain
 from bodycam.clock import Clock, SystemClock
 from bodycam.config import Settings
@@ -32,7 +33,6 @@ from bodycam.db.engine import Database
 from bodycam.db.models import Attachment, Clip, ClipCorrection, ClipFlag, ClipSighting, IngestItem
 from bodycam.errors import BodycamError, DatabaseUnreachable, IntegrityError, StoreUnreachable
 from bodycam.index.registry import assigned_officer, device_by_serial, officer_by_badge
-from bodycam.ingest import discontinuity
 from bodycam.ingest.claims import Claim, claim, heartbeat, source_key
 from bodycam.ingest.discover import SourceFile
 from bodycam.ingest.naming import parse_name
@@ -349,10 +349,8 @@ def _attach(s: Any, clip_id: int, stored: _Stored | None, now: datetime) -> None
 
 
 def _flags_for(ctx: Context, sf: SourceFile, rec: Recording, media: MediaFacts, session: SessionLink | None,
-               uploaded: datetime, breaks: list[dict[str, Any]]) -> dict[str, str]:
+               uploaded: datetime) -> dict[str, str]:
     flags = dict(rec.flags)
-    if breaks:
-        flags["discontinuity"] = "; ".join(f"{b['kind']} at {b['at']:g} s for {b['seconds']:g} s" for b in breaks)
     if sf.size == 0:
         flags["empty"] = "zero-byte file"
     elif media.error:
@@ -373,8 +371,8 @@ def _flags_for(ctx: Context, sf: SourceFile, rec: Recording, media: MediaFacts, 
 def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: SessionLink | None, rec: Recording,
            media: MediaFacts, key: str, version: str, sha: str, etag: str, now: datetime, retain: datetime,
            sidecar: _Stored | None) -> tuple[int, str, list[str]]:
-    breaks = discontinuity.analyse(sf.path, ctx.ffprobe) if media.video_codec and not media.error else []
-    flags = _flags_for(ctx, sf, rec, media, session, now, breaks)
+    analyse = bool(media.video_codec) and not media.error  # the decode runs behind release (analysis jobs)
+    flags = _flags_for(ctx, sf, rec, media, session, now)
     with ctx.db.write() as s:
         if ctx.db.dialect == "postgresql":  # two workers with identical bytes: one indexes, one records a sighting
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(sha[:15], 16)})
@@ -413,7 +411,7 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
             device_serial=rec.device or "", officer_badge=officer.badge if officer else "",
             officer_source="named" if named else "assignment" if assigned else "",
             recorded_start=rec.start, recorded_end=rec.end, time_source=rec.time_source,
-            duration_seconds=media.duration, media=info, discontinuities=breaks, probe_error=media.error,
+            duration_seconds=media.duration, media=info, discontinuities=[], probe_error=media.error,
             source_name=shown(sf.path.name), source_path=shown(sf.path), source_host=ctx.host,
             session_id=session.session_pk if session else None, uploaded_at=now, retain_until=retain,
         )
@@ -427,13 +425,15 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
                 reason=f"the dock measured the camera's clock {rec.clock_offset:+g} s off at docking"))
         for flag, detail in sorted(flags.items()):
             s.add(ClipFlag(clip_id=clip.id, flag=flag, detail=shown(detail), created_at=now))
+        if analyse:
+            jobs.enqueue(s, clip.id, now)
         outcome = "flagged" if flags else "ingested"
         item.state, item.clip_id, item.outcome, item.last_error = "indexed", clip.id, outcome, None
         item.updated_at = now
         chain.record(s, ctx.actor, "clip.ingest", f"clip:{clip.id}", {
             "sha256": sha, "size": sf.size, "key": key, "version": version, "source": shown(sf.path),
             "host": ctx.host, "flags": sorted(flags), "recorded_start": rec.start.isoformat(),
-            "time_source": rec.time_source, "retain_until": retain.isoformat(),
+            "time_source": rec.time_source, "retain_until": retain.isoformat(), "analysis": analyse,
             **({"sidecar": {"sha256": sidecar.sha256, "key": sidecar.key, "version": sidecar.version}}
                if sidecar else {}),
             **({"camera_start": rec.camera_start.isoformat(), "clock_offset_seconds": rec.clock_offset}

@@ -150,6 +150,21 @@ def nightly_scrub(app: App, log: Any) -> None:
         log(f"scrub: INTEGRITY FAILURE {line}")
 
 
+def analysis_pass(app: App, log: Any, stop: threading.Event) -> None:
+    """Take analysis jobs until the queue is empty (or a stop is asked for between clips)."""
+    from bodycam.analysis import jobs
+
+    try:
+        summary = jobs.run(app.ready_db(), app.store, app.actor, worker_id(), app.clock,
+                           ffprobe=require_ffprobe(), should_stop=stop.is_set)
+    except BodycamError as exc:
+        log(f"analysis: failed: {exc}")
+        return
+    if summary.analysed or summary.failed:
+        log(f"analysis: {summary.analysed} clip(s) analysed, {summary.with_findings} with discontinuities, "
+            f"{len(summary.failed)} failed")
+
+
 def hourly_seal(app: App, log: Any) -> None:
     """At least hourly, a seal in the write-once store (an idle store is sealed too)."""
     from bodycam.audit import seals
@@ -209,6 +224,8 @@ def watch(app: App, log: Any, once_event: threading.Event | None = None) -> None
         scheduler.add_job(nightly_sweep, "cron", hour=hour, minute=minute, timezone=app.settings.tz,
                           args=[app, log], id="retention-sweep")
     scheduler.add_job(hourly_seal, "interval", hours=1, args=[app, log], id="seal")
+    scheduler.add_job(analysis_pass, "interval", seconds=cfg.poll_seconds, args=[app, log, stop], id="analysis",
+                      next_run_time=utcnow())
     if app.settings.scrub.at:
         hour, minute = (int(x) for x in app.settings.scrub.at.split(":"))
         scheduler.add_job(nightly_scrub, "cron", hour=hour, minute=minute, timezone=app.settings.tz,

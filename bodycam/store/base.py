@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 LOCK_PRECISION = timedelta(seconds=1)
@@ -89,6 +90,10 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def stat(self, key: str, version: str) -> ObjectInfo: ...
+
+    def local_path(self, key: str, version: str) -> Path | None:
+        """A file on this host holding the version's bytes, where the store has one (read-only use)."""
+        return None
 
     @abstractmethod
     def extend_retention(self, key: str, version: str, until: datetime) -> None:

@@ -205,6 +205,10 @@ class LocalStore(ObjectStore):
         data, _ = self._paths(key, version)
         return open(data, "rb")
 
+    def local_path(self, key: str, version: str) -> Path | None:
+        self._read_lock(key, version)
+        return self._paths(key, version)[0]
+
     def stat(self, key: str, version: str) -> ObjectInfo:
         rec = self._read_lock(key, version)
         data, _ = self._paths(key, version)

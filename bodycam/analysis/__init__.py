@@ -1,0 +1,1 @@
+"""Picture analysis behind ingest: jobs, workers, results."""

@@ -1,0 +1,168 @@
+"""Analysis jobs: taken by any worker on any host, with a claim and a lease.
+
+Ingest enqueues one job per clip with a picture, in the transaction that indexes
+the clip, and flags the clip ``analysis_pending`` (coverage reports show it as
+such, never as clean). A worker claims the oldest pending job (PostgreSQL:
+``FOR UPDATE SKIP LOCKED``, so workers on many hosts never wait on each other;
+SQLite: its single writer), or one whose worker's lease ran out; it analyses the
+stored object (the local store's own file; from S3 a temporary copy, hashed while
+it is fetched, so only intact bytes are analysed) and records the result only if
+it still holds the claim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from bodycam.audit import chain
+from bodycam.clock import Clock
+from bodycam.db.engine import Database
+from bodycam.db.models import AnalysisJob, Clip, ClipFlag
+from bodycam.errors import BodycamError, IntegrityError
+from bodycam.ingest import discontinuity
+from bodycam.store import ObjectStore
+
+PENDING = "analysis_pending"
+FAILED = "analysis_failed"
+LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 3
+
+
+def enqueue(s: Session, clip_id: int, now: Any) -> None:
+    """Queue a clip's analysis (inside the ingest transaction)."""
+    s.add(AnalysisJob(clip_id=clip_id, state="pending", created_at=now, attempts=0, claimed_by=""))
+    s.add(ClipFlag(clip_id=clip_id, flag=PENDING, detail="picture analysis not done yet", created_at=now))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    job_id: int
+    clip_id: int
+    store_key: str
+    store_version: str
+    sha256: str
+    worker: str
+
+
+def claim(db: Database, worker: str, clock: Clock) -> Claimed | None:
+    """The oldest job nobody holds (or whose holder's lease ran out), now ours."""
+    now = clock.now()
+    with db.write() as s:
+        query = (select(AnalysisJob).where(or_(
+            AnalysisJob.state == "pending",
+            and_(AnalysisJob.state == "running", AnalysisJob.heartbeat_at < now - LEASE)))
+            .order_by(AnalysisJob.id).limit(1))
+        if db.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        job = s.scalar(query)
+        if job is None:
+            return None
+        job.state, job.claimed_by, job.heartbeat_at, job.attempts = "running", worker, now, job.attempts + 1
+        clip = s.get(Clip, job.clip_id)
+        assert clip is not None
+        return Claimed(job.id, clip.id, clip.store_key, clip.store_version, clip.sha256, worker)
+
+
+@contextmanager
+def _readable(store: ObjectStore, c: Claimed) -> Iterator[Path]:
+    """A path to the stored bytes: the local store's own file, or a verified temporary copy."""
+    local = store.local_path(c.store_key, c.store_version)
+    if local is not None:
+        yield local
+        return
+    with tempfile.TemporaryDirectory(prefix="bodycam-analysis-") as tmp:
+        path = Path(tmp) / "clip"
+        digest = hashlib.sha256()
+        with store.open(c.store_key, c.store_version) as src, open(path, "wb") as dst:
+            while chunk := src.read(8 << 20):
+                digest.update(chunk)
+                dst.write(chunk)
+        if digest.hexdigest() != c.sha256:
+            raise IntegrityError(f"clip {c.clip_id}: stored bytes hash to {digest.hexdigest()}, recorded {c.sha256}")
+        yield path
+
+
+def _finish(db: Database, c: Claimed, breaks: list[dict[str, Any]], actor: str, clock: Clock) -> bool:
+    """Record the result, only while the claim is still ours (a lease taken over is not)."""
+    now = clock.now()
+    with db.write() as s:
+        job = s.get(AnalysisJob, c.job_id)
+        if job is None or job.state != "running" or job.claimed_by != c.worker:
+            return False
+        clip = s.get(Clip, c.clip_id)
+        assert clip is not None
+        clip.discontinuities = breaks
+        s.execute(delete(ClipFlag).where(ClipFlag.clip_id == c.clip_id, ClipFlag.flag.in_((PENDING, FAILED))))
+        if breaks:
+            detail = "; ".join(f"{b['kind']} at {b['at']:g} s for {b['seconds']:g} s" for b in breaks)
+            s.add(ClipFlag(clip_id=c.clip_id, flag="discontinuity", detail=detail, created_at=now))
+        job.state, job.finished_at, job.error = "done", now, None
+        chain.record(s, actor, "clip.analysed", f"clip:{c.clip_id}", {
+            "discontinuities": breaks, "worker": c.worker, "attempt": job.attempts})
+    return True
+
+
+def _fail(db: Database, c: Claimed, error: str, clock: Clock) -> None:
+    with db.write() as s:
+        job = s.get(AnalysisJob, c.job_id)
+        if job is None or job.claimed_by != c.worker:
+            return
+        job.error = error[:2000]
+        if job.attempts >= MAX_ATTEMPTS:
+            job.state, job.finished_at = "failed", clock.now()
+            s.add(ClipFlag(clip_id=c.clip_id, flag=FAILED, detail=error[:500], created_at=clock.now()))
+        else:
+            job.state = "pending"
+
+
+@dataclass
+class RunSummary:
+    analysed: int = 0
+    with_findings: int = 0
+    failed: list[str] = field(default_factory=list)
+    lost: int = 0
+    """Results dropped because another worker had taken the job over (a lease ran out)."""
+
+
+def run(db: Database, store: ObjectStore, actor: str, worker: str, clock: Clock, *, ffprobe: str = "ffprobe",
+        limit: int | None = None, on_done: Callable[[int], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False) -> RunSummary:
+    """Analyse pending clips until none is left (or ``limit``, or ``should_stop``)."""
+    summary = RunSummary()
+    while (limit is None or summary.analysed + len(summary.failed) < limit) and not should_stop():
+        c = claim(db, worker, clock)
+        if c is None:
+            break
+        try:
+            with _readable(store, c) as path:
+                breaks = discontinuity.analyse(path, ffprobe)
+        except (BodycamError, OSError) as exc:
+            _fail(db, c, str(exc), clock)
+            summary.failed.append(f"clip {c.clip_id}: {exc}")
+            continue
+        if _finish(db, c, breaks, actor, clock):
+            summary.analysed += 1
+            summary.with_findings += bool(breaks)
+        else:
+            summary.lost += 1
+        if on_done:
+            on_done(c.clip_id)
+    return summary
+
+
+def counts(db: Database) -> dict[str, int]:
+    """Jobs by state, for ``analyse status`` and the reports."""
+    with db.read() as s:
+        rows = s.execute(select(AnalysisJob.state, func.count()).group_by(AnalysisJob.state)).all()
+    found = {state: int(n) for state, n in rows}
+    return {state: found.get(state, 0) for state in ("pending", "running", "done", "failed")}
