@@ -300,3 +300,16 @@ def test_an_export_that_runs_out_of_disk_leaves_nothing_and_says_so(bodycam: Bod
     monkeypatch.setattr(export_module, "_copy", real_copy)
     bodycam("clips", "export", str(first["id"]), str(second["id"]), "--out", str(out), "--reason", "court")
     assert len(list(out.glob("custody-*"))) == 1
+
+
+def test_an_ingest_pass_refuses_to_seal_a_tampered_index(bodycam: Bodycam, tmp_path: Path, ffmpeg: str) -> None:
+    first, _ = ingest_two(bodycam, tmp_path)
+    db = bodycam.app().db
+    drop_guards(db)
+    with db.write() as s:
+        s.execute(update(Clip).where(Clip.id == first["id"]).values(size=first["size"] + 1))
+    age(make_clip(tmp_path / "dock2" / "CAM2" / f"CAM2_P2_{RECENT:%Y%m%d%H%M%S}.mp4", 1.0, pattern="rgbtestsrc"))
+    result = bodycam("ingest", "run", str(tmp_path / "dock2"), check=False)
+    assert result.exit_code == 40 and "not sealed" in result.stderr
+    assert "ingested 1" in result.stdout  # the pass itself stands: the new footage is stored
+    assert len(bodycam.json("clips", "search")) == 3

@@ -10,7 +10,7 @@ import click
 from bodycam import output
 from bodycam.analysis import jobs
 from bodycam.commands import format_option, get_app
-from bodycam.errors import AuditChainBroken, IngestIncomplete
+from bodycam.errors import IngestIncomplete
 from bodycam.ingest.pipeline import Result
 from bodycam.ingest.runner import Summary, run_pass
 from bodycam.ingest.service import make_context, status, watch
@@ -73,8 +73,8 @@ def ingest_run(ctx: click.Context, paths: tuple[Path, ...], kind: str, release: 
         if fmt != "json":
             click.echo(f"analysed {done.analysed} clip(s) after release: {done.with_findings} with discontinuities"
                        + (f", {len(done.failed)} failed (see `bodycam analyse status`)" if done.failed else ""))
-    if summary.seal_error:
-        raise AuditChainBroken(summary.seal_error)
+    if summary.seal_error:  # after the summary: the pass itself stands
+        raise summary.seal_error
     if summary.failed:
         raise IngestIncomplete(f"{summary.failed} of {summary.seen} files failed; sources left untouched "
                                "(see `bodycam ingest status`)")
@@ -89,7 +89,7 @@ def _print_summary(s: Summary, fmt: str) -> None:
         "failures": [{"path": p, "error": e} for p, e in s.failures],
         "flagged_files": [{"path": p, "flags": f} for p, f in s.flagged_files],
         "skipped": [{"path": p, "reason": r} for p, r in s.skipped],
-        "manifest_errors": s.manifest_errors, "seal_error": s.seal_error,
+        "manifest_errors": s.manifest_errors, "seal_error": str(s.seal_error) if s.seal_error else None,
     }
     if fmt == "json":
         click.echo(output.to_json(data))

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bodycam.errors import BodycamError
 from bodycam.ingest.discover import Skipped, SourceFile, dock_cameras, session_folders, walk_files
 from bodycam.ingest.pipeline import Context, Result, SessionLink, ingest_file
 from bodycam.names import shown
@@ -34,8 +35,9 @@ class Summary:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     flagged_files: list[tuple[str, list[str]]] = field(default_factory=list)
     manifest_errors: list[str] = field(default_factory=list)
-    seal_error: str | None = None
-    """Why the pass could not be sealed (the index or log contradicts the last seal)."""
+    seal_error: BodycamError | None = None
+    """Why the pass could not be sealed: the index or log contradicts the last seal
+    (AuditChainBroken), or the store failed (StoreError)."""
 
     @property
     def mb_per_s(self) -> float:
@@ -153,13 +155,12 @@ def run_pass(
     return summary
 
 
-def seal_after(ctx: Context, reason: str) -> str | None:
+def seal_after(ctx: Context, reason: str) -> BodycamError | None:
     """Seal what a pass changed; a refusal is reported, never hidden, and never undoes the pass."""
     from bodycam.audit import seals
-    from bodycam.errors import BodycamError
 
     try:
         seals.write(ctx.db, ctx.store, ctx.clock, ctx.actor, reason)
     except BodycamError as exc:
-        return str(exc)
+        return exc
     return None
