@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from bodycam.audit import chain, seals
-from bodycam.audit.records import ingest_events, row_vs_event
+from bodycam.audit.records import dispose_event_seqs, ingest_events, row_vs_event
 from bodycam.db.engine import Database
-from bodycam.db.models import Attachment, AuditEvent, Clip, IngestItem
+from bodycam.db.models import Attachment, Clip, IngestItem
 from bodycam.index.evidence import is_held
 from bodycam.store import ObjectStore
 from bodycam.store.base import LOCK_PRECISION
@@ -29,12 +29,6 @@ class Report:
     repaired: list[str] = field(default_factory=list)
     data_failures: list[str] = field(default_factory=list)
     verified: int = 0
-
-
-def _dispose_events(db: Database) -> set[int]:
-    with db.read() as s:
-        subjects = s.scalars(select(AuditEvent.subject).where(AuditEvent.action == "clip.dispose"))
-        return {int(x.removeprefix("clip:")) for x in subjects if x.removeprefix("clip:").isdigit()}
 
 
 def _known_versions(db: Database) -> set[tuple[str, str]]:
@@ -54,8 +48,8 @@ def crosscheck(db: Database, store: ObjectStore, actor: str) -> Report:
     report.disagreements += problems
     stored = {(k, v): size for k, v, size in store.list("")}
     report.objects = len(stored)
-    disposals = _dispose_events(db)
     with db.read() as s:
+        disposals = dispose_event_seqs(s)
         clips = list(s.scalars(select(Clip).order_by(Clip.id)))
         events = ingest_events(s)
         held = {c.id for c in clips if c.disposed_at is None and is_held(s, c)}

@@ -42,3 +42,14 @@ def row_vs_event(clip: Clip | Any, event: dict[str, Any] | None) -> list[str]:
     return [f"clip {clip.id}: {column} is {getattr(clip, column)!r} in the index but {event.get(detail)!r} "
             f"in its clip.ingest audit event"
             for column, detail in FIELDS if str(getattr(clip, column)) != str(event.get(detail))]
+
+
+def dispose_event_seqs(s: Session) -> dict[int, int]:
+    """clip id -> sequence of its first ``clip.dispose`` audit event."""
+    out: dict[int, int] = {}
+    for seq, subject in s.execute(select(AuditEvent.seq, AuditEvent.subject)
+                                  .where(AuditEvent.action == "clip.dispose").order_by(AuditEvent.seq)):
+        ident = subject.removeprefix("clip:")
+        if ident.isdigit():
+            out.setdefault(int(ident), seq)
+    return out

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bodycam.audit import chain
+from bodycam.audit.records import dispose_event_seqs
 from bodycam.clock import Clock
 from bodycam.config import MAX_DAYS
 from bodycam.db.engine import Database
@@ -94,20 +95,9 @@ class _Digest:
         return self.h.hexdigest()
 
 
-def _dispose_seqs(s: Session) -> dict[int, int]:
-    """clip id -> sequence of its first ``clip.dispose`` event."""
-    out: dict[int, int] = {}
-    for seq, subject in s.execute(select(AuditEvent.seq, AuditEvent.subject)
-                                  .where(AuditEvent.action == "clip.dispose").order_by(AuditEvent.seq)):
-        ident = subject.removeprefix("clip:")
-        if ident.isdigit():
-            out.setdefault(int(ident), seq)
-    return out
-
-
 def _digests(s: Session, targets: list[_Digest]) -> None:
     """One pass over the clip index feeding every digest."""
-    disposed = _dispose_seqs(s)
+    disposed = dispose_event_seqs(s)
     rows: Iterator[Any] = s.execute(
         select(Clip.id, Clip.sha256, Clip.size, Clip.store_key, Clip.store_version)
         .order_by(Clip.id).execution_options(yield_per=20000))

@@ -18,12 +18,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bodycam.analysis.jobs import PENDING
 from bodycam.config import Settings
 from bodycam.coverage.intervals import holes, length, within
 from bodycam.db.models import Clip, ClipFlag, Event, EventOfficer, InterrogationSession, Officer, Unit
 
 KINDS = ("no_footage", "late_start", "early_stop", "interrupted", "discontinuity", "late_upload", "unreadable",
-         "analysis_pending")
+         PENDING)
 UNREADABLE = ("unreadable", "empty")
 MAX_CLIP = timedelta(hours=24)
 
@@ -195,7 +196,7 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
     flags: dict[int, str] = {}
     for clip_id, flag in s.execute(select(ClipFlag.clip_id, ClipFlag.flag).where(ClipFlag.flag.in_(UNREADABLE))):
         flags[clip_id] = flag
-    pending = set(s.scalars(select(ClipFlag.clip_id).where(ClipFlag.flag == "analysis_pending")))
+    pending = set(s.scalars(select(ClipFlag.clip_id).where(ClipFlag.flag == PENDING)))
     broken = select(ClipFlag.clip_id).where(ClipFlag.flag == "discontinuity")
     breaks: dict[int, list[Any]] = {
         cid: disc for cid, disc in s.execute(select(Clip.id, Clip.discontinuities).where(Clip.id.in_(broken)))
@@ -272,7 +273,7 @@ def _cover(ev: _Ev, clips: list[_ClipRow], who: str, unit: str | None, tol: Any,
         add("unreadable", es, ee, [c.id for c in bad], ", ".join(sorted({c.bad or "" for c in bad})))
     waiting = [c for c in clips if c.pending]
     if waiting:
-        add("analysis_pending", es, ee, [c.id for c in waiting],
+        add(PENDING, es, ee, [c.id for c in waiting],
             "picture analysis not done yet: black, frozen or jumping pictures not checked")
     any_counts = ev.scenario == "interrogation"  # an interrogation must have none at all
     for c in clips:

@@ -50,6 +50,14 @@ TIME_SOURCES = ("sidecar", "manifest", "filename", "container", "mtime", "correc
 INGEST_STATES = ("claimed", "stored", "indexed", "released", "failed")
 
 
+BADGE_LEN = 64
+"""Widest badge number (and unit code); imports, sidecars and manifests are checked against these."""
+UNIT_LEN = 64
+SERIAL_LEN = 128
+"""Widest device serial or room; also case numbers, event and session ids."""
+ID_LEN = 128
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -57,14 +65,14 @@ class Base(DeclarativeBase):
 class Unit(Base):
     __tablename__ = "units"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
+    code: Mapped[str] = mapped_column(String(UNIT_LEN), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Officer(Base):
     __tablename__ = "officers"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    badge: Mapped[str] = mapped_column(String(64), unique=True)
+    badge: Mapped[str] = mapped_column(String(BADGE_LEN), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     unit: Mapped[Unit | None] = relationship()
@@ -73,10 +81,10 @@ class Officer(Base):
 class Device(Base):
     __tablename__ = "devices"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    serial: Mapped[str] = mapped_column(String(128), unique=True)
+    serial: Mapped[str] = mapped_column(String(SERIAL_LEN), unique=True)
     kind: Mapped[str] = mapped_column(String(32), default="body_camera")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
-    room: Mapped[str | None] = mapped_column(String(128))
+    room: Mapped[str | None] = mapped_column(String(SERIAL_LEN))
     description: Mapped[str] = mapped_column(String(500), default="")
 
 
@@ -98,7 +106,7 @@ class DeviceAssignment(Base):
 class Case(Base):
     __tablename__ = "cases"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[str] = mapped_column(String(128), unique=True)
+    number: Mapped[str] = mapped_column(String(ID_LEN), unique=True)
     title: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[str] = mapped_column(String(16), default="open")
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -110,7 +118,7 @@ class Event(Base):
 
     __tablename__ = "events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    event_id: Mapped[str] = mapped_column(String(ID_LEN), unique=True)
     scenario: Mapped[str] = mapped_column(String(40), index=True)
     start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     end: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -132,7 +140,7 @@ class InterrogationSession(Base):
     __tablename__ = "interrogation_sessions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
-    session_id: Mapped[str] = mapped_column(String(128), unique=True)
+    session_id: Mapped[str] = mapped_column(String(ID_LEN), unique=True)
     room_device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
     manifest: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -151,8 +159,8 @@ class Clip(Base):
     kind: Mapped[str] = mapped_column(String(16), default="dock")
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
-    device_serial: Mapped[str] = mapped_column(String(128), default="")
-    officer_badge: Mapped[str] = mapped_column(String(64), default="")
+    device_serial: Mapped[str] = mapped_column(String(SERIAL_LEN), default="")
+    officer_badge: Mapped[str] = mapped_column(String(BADGE_LEN), default="")
     officer_source: Mapped[str] = mapped_column(String(16), default="", server_default="")
     """'named' (file name, sidecar or manifest: never overwritten), 'assignment', or '' (none)."""
     recorded_start: Mapped[datetime | None] = mapped_column(UTCDateTime())

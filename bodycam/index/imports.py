@@ -20,8 +20,12 @@ from sqlalchemy.orm import Session
 from bodycam.audit import chain
 from bodycam.db.engine import Database
 from bodycam.db.models import (
+    BADGE_LEN,
     DEVICE_KINDS,
+    ID_LEN,
     SCENARIOS,
+    SERIAL_LEN,
+    UNIT_LEN,
     Case,
     Device,
     DeviceAssignment,
@@ -159,9 +163,9 @@ def events(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> N
         badges = [b.strip() for b in v["officers"].split(";") if b.strip()]
         if not badges:
             raise row.fail("officers", "at least one badge number, separated by ';'")
-        long = next((b for b in badges if len(b) > 64), None)
+        long = next((b for b in badges if len(b) > BADGE_LEN), None)
         if long is not None:
-            raise row.fail("officers", f"badge {long[:20]!r}... is longer than 64 characters")
+            raise row.fail("officers", f"badge {long[:20]!r}... is longer than {BADGE_LEN} characters")
     for row in rows:
         v = row.values
         case_id = None
@@ -194,16 +198,20 @@ def events(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> N
 def fields_for(kind: str, zone: tzinfo) -> list[Field]:
     when = _time(zone)
     return {
-        "officers": [Field("badge", max_len=64), Field("name", False, max_len=200), Field("unit", False, max_len=64)],
-        "devices": [Field("serial", max_len=128), Field("kind", False, choice(*DEVICE_KINDS)),
-                    Field("unit", False, max_len=64), Field("room", False, max_len=128), Field("description", False)],
-        "assignments": [Field("device", max_len=128), Field("officer", max_len=64), Field("start", True, when),
-                        Field("end", False, when)],
-        "cases": [Field("number", max_len=128), Field("title", False), Field("status", False, choice("open", "closed")),
-                  Field("opened_at", False, when), Field("closed_at", False, when)],
-        "events": [Field("event_id", max_len=128), Field("scenario", True, choice(*SCENARIOS)),
+        "officers": [Field("badge", max_len=BADGE_LEN), Field("name", False, max_len=200),
+                     Field("unit", False, max_len=UNIT_LEN)],
+        "devices": [Field("serial", max_len=SERIAL_LEN), Field("kind", False, choice(*DEVICE_KINDS)),
+                    Field("unit", False, max_len=UNIT_LEN), Field("room", False, max_len=SERIAL_LEN),
+                    Field("description", False)],
+        "assignments": [Field("device", max_len=SERIAL_LEN), Field("officer", max_len=BADGE_LEN),
+                        Field("start", True, when), Field("end", False, when)],
+        "cases": [Field("number", max_len=ID_LEN), Field("title", False),
+                  Field("status", False, choice("open", "closed")), Field("opened_at", False, when),
+                  Field("closed_at", False, when)],
+        "events": [Field("event_id", max_len=ID_LEN), Field("scenario", True, choice(*SCENARIOS)),
                    Field("start", True, when), Field("end", True, when), Field("officers", max_len=10_000),
-                   Field("unit", False, max_len=64), Field("case_id", False, max_len=128), Field("location", False)],
+                   Field("unit", False, max_len=UNIT_LEN), Field("case_id", False, max_len=ID_LEN),
+                   Field("location", False)],
     }[kind]
 
 

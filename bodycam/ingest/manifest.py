@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from bodycam.db.models import BADGE_LEN, ID_LEN
 from bodycam.errors import InputError
 from bodycam.ingest.recording import MAX_SIDECAR, read_regular
 from bodycam.timeutil import parse_time
@@ -50,17 +51,17 @@ def read_manifest(path: Path, zone: tzinfo) -> Manifest:
     for key in ("session_id", "room"):
         if not isinstance(raw[key], str) or not raw[key].strip():
             raise InputError(f"{path}: key '{key}': must be a non-empty string")
-        if len(raw[key].strip()) > 128:
-            raise InputError(f"{path}: key '{key}': longer than 128 characters")
+        if len(raw[key].strip()) > ID_LEN:
+            raise InputError(f"{path}: key '{key}': longer than {ID_LEN} characters")
     start = _time(path, raw, "start", zone)
     end = _time(path, raw, "end", zone)
     if end < start:
         raise InputError(f"{path}: key 'end': {raw['end']} is before start {raw['start']}")
     officers = raw["interrogators"]
     if not isinstance(officers, list) or not officers or \
-            not all(isinstance(o, str) and o and len(o) <= 64 for o in officers):
-        raise InputError(f"{path}: key 'interrogators': must be a non-empty list of badge numbers (64 characters "
-                         "at most)")
+            not all(isinstance(o, str) and o and len(o) <= BADGE_LEN for o in officers):
+        raise InputError(f"{path}: key 'interrogators': must be a non-empty list of badge numbers ({BADGE_LEN} "
+                         "characters at most)")
     files = raw["files"]
     if not isinstance(files, list):
         raise InputError(f"{path}: key 'files': must be a list")
@@ -76,8 +77,8 @@ def read_manifest(path: Path, zone: tzinfo) -> Manifest:
         if "/" in parsed[-1].name or parsed[-1].name in (".", ".."):
             raise InputError(f"{path}: key 'files[{i}]': must be a plain file name in the session folder")
     case = raw.get("case_id")
-    if case is not None and (not isinstance(case, str) or len(case) > 128):
-        raise InputError(f"{path}: key 'case_id': must be a string of 128 characters at most")
+    if case is not None and (not isinstance(case, str) or len(case) > ID_LEN):
+        raise InputError(f"{path}: key 'case_id': must be a string of {ID_LEN} characters at most")
     return Manifest(path, raw["session_id"].strip(), raw["room"].strip(), case, start, end,
                     tuple(officers), tuple(parsed), raw)
 

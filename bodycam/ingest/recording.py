@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from bodycam.db.models import BADGE_LEN, SERIAL_LEN
 from bodycam.errors import InputError
 from bodycam.ingest.naming import NameFacts
 from bodycam.ingest.probe import MediaFacts
@@ -132,16 +133,12 @@ def resolve(
     camera_start = None
     if offset and source in CAMERA_SOURCES:
         camera_start, start = start, start - timedelta(seconds=offset)
-    device = _fits(_str(sidecar.data.get("device")), DEVICE_MAX, "sidecar device", flags) \
-        or _fits(name.device, DEVICE_MAX, "file name's device", flags) or _fits(camera, DEVICE_MAX, "camera", flags)
-    officer = _fits(_str(sidecar.data.get("officer")), BADGE_MAX, "sidecar officer", flags) \
-        or _fits(name.officer, BADGE_MAX, "file name's officer", flags)
+    device = _fits(_str(sidecar.data.get("device")), SERIAL_LEN, "sidecar device", flags) \
+        or _fits(name.device, SERIAL_LEN, "file name's device", flags) or _fits(camera, SERIAL_LEN, "camera", flags)
+    officer = _fits(_str(sidecar.data.get("officer")), BADGE_LEN, "sidecar officer", flags) \
+        or _fits(name.officer, BADGE_LEN, "file name's officer", flags)
     return Recording(start, start + duration, source, device, officer, flags, camera_start,
                      offset if camera_start else None)
-
-
-DEVICE_MAX, BADGE_MAX = 128, 64
-"""The widest device serial and badge number the registries hold."""
 
 
 def _fits(value: str | None, limit: int, what: str, flags: dict[str, str]) -> str | None:

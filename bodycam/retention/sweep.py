@@ -163,8 +163,11 @@ def _dispose_batch(db: Database, store: ObjectStore, ids: list[int], why: dict[i
             if c.id not in kept:
                 c.disposal_started_at = c.disposal_started_at or now
         targets = {(c.store_key, c.store_version): c.id for c in clips if c.id not in kept}
-        sidecars = {c.id: [(a.store_key, a.store_version) for a in s.scalars(select(Attachment).where(
-            Attachment.clip_id == c.id, Attachment.disposed_at.is_(None)))] for c in clips if c.id not in kept}
+        sidecars: dict[int, list[tuple[str, str]]] = {}
+        attached = select(Attachment.clip_id, Attachment.store_key, Attachment.store_version).where(
+            Attachment.clip_id.in_(targets.values()), Attachment.disposed_at.is_(None))
+        for clip_id, key, version in s.execute(attached):
+            sidecars.setdefault(int(clip_id or 0), []).append((key, version))
     outcome = store.delete_many(list(targets))
     if kept:
         with db.write() as s:
