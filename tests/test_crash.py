@@ -10,6 +10,7 @@ PostgreSQL with Ceph RGW.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -160,3 +161,25 @@ def _clean_run_seconds(tmp: Path, dump: Path, combo: str, request: pytest.Fixtur
     started = time.monotonic()
     run_bodycam("ingest", "run", str(tmp / "dock"), "--release", "delete", env=env, check=True)
     return time.monotonic() - started
+
+
+def test_a_file_that_kills_its_reader_does_not_stop_the_dock(bodycam_env: dict[str, str], tmp_path: Path,
+                                                              ffmpeg: str) -> None:
+    """A file FFmpeg dies on (simulated: every process that probes it is killed) kills one pass; the
+    next pass reads it in a child, which dies instead, and stores it flagged. The dock goes on."""
+    dock = tmp_path / "dock" / "CAM-P1"
+    poison = make_clip(dock / "CAM-P1_P100_20261101080000.mp4", 1.0)
+    age(poison)
+    env = {**bodycam_env, "BODYCAM_FAILPOINT": "probe:1"}
+    run_bodycam("init", env=bodycam_env, check=True)
+    first = run_bodycam("ingest", "run", str(tmp_path / "dock"), "--release", "delete", env=env)
+    assert first.returncode == -signal.SIGKILL and poison.exists()
+    second = run_bodycam("ingest", "run", str(tmp_path / "dock"), "--release", "delete", "--format", "json",
+                         env=env)
+    assert second.returncode == 0, second.stderr
+    assert not poison.exists()  # stored, verified, indexed: released
+    shown = run_bodycam("clips", "search", "--format", "json", env=bodycam_env, check=True)
+    (clip,) = json.loads(shown.stdout)
+    assert "unreadable" in clip["flags"] and "analysis_pending" not in clip["flags"], clip
+    detail = run_bodycam("clips", "show", str(clip["id"]), "--format", "json", env=bodycam_env, check=True)
+    assert "FFmpeg crashed reading this file (signal 9)" in detail.stdout

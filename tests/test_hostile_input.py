@@ -351,3 +351,17 @@ def test_fuzz_command_options_never_exit_70(option: str, value: str) -> None:
         cam("init")
         result = cam("--tz", "Asia/Shanghai", "clips", "search", option, value, check=False)
         assert result.exit_code in (0, 2, 50, 51), (result.exit_code, result.output)
+
+
+def test_a_file_read_again_in_a_child_gives_the_same_facts(tmp_path: Path, ffmpeg: str) -> None:
+    """The child that re-reads a file whose reader died sees what the worker would (a non-UTF-8 name too)."""
+    from bodycam.ingest.probe import probe, probe_isolated
+
+    clip = make_clip(tmp_path / os.fsdecode(b"CAM1_\x83J\x83\x81\x83\x89_20261101080000.mp4"), 1.0,
+                     creation="2026-11-01T08:00:00Z")
+    facts = probe(clip)
+    assert facts.error is None and facts.video_codec == "h264" and facts.creation_time is not None
+    assert probe_isolated(clip) == facts
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video" * 100)
+    assert probe_isolated(junk).error == probe(junk).error == "Invalid data found when processing input"

@@ -282,7 +282,7 @@ def test_store_unreachable_retries_then_fails_leaving_source(db_url: str, tmp_pa
     age(src)
     digest = sha(src)
     ctx = Context(db=app.db, store=app.store, settings=app.settings, actor="t", worker=worker_id(),
-                  host=socket.gethostname(), release="delete", move_to=None, ffprobe="ffprobe", pattern=None,
+                  host=socket.gethostname(), release="delete", move_to=None, pattern=None,
                   zone=app.settings.zone, retries=2, backoff=0.05)
     (sf,) = list(walk_files(src.parent, "CAM1", src.parent))
     result = ingest_file(ctx, sf, "dock")

@@ -36,7 +36,7 @@ from bodycam.index.registry import assigned_officer, device_by_serial, officer_b
 from bodycam.ingest.claims import Claim, claim, heartbeat, source_key
 from bodycam.ingest.discover import SourceFile
 from bodycam.ingest.naming import parse_name
-from bodycam.ingest.probe import MediaFacts, probe
+from bodycam.ingest.probe import MediaFacts, probe, probe_isolated
 from bodycam.ingest.recording import Recording, Sidecar, read_sidecar, resolve
 from bodycam.ingest.release import move_no_clobber
 from bodycam.ingest.timecheck import UNTRUSTED, judge
@@ -70,7 +70,6 @@ class Context:
     host: str
     release: str
     move_to: Path | None
-    ffprobe: str
     pattern: str | None
     zone: tzinfo
     clock: Clock = field(default_factory=SystemClock)
@@ -180,7 +179,8 @@ def _finish_done(ctx: Context, sf: SourceFile) -> Result:
 
 
 def _run_claimed(ctx: Context, sf: SourceFile, kind: str, session: SessionLink | None, got: Claim) -> Result:
-    media = probe(sf.path, ctx.ffprobe) if sf.size else MediaFacts(error="empty file (zero bytes)")
+    reader = probe_isolated if got.resumed else probe  # its last reader may have died on it: not in this process
+    media = reader(sf.path) if sf.size else MediaFacts(error="empty file (zero bytes)")
     side = read_sidecar(sf.sidecar)
     now = ctx.clock.now()  # receipt, by our clock: what the floor counts from
     written = datetime.fromtimestamp(sf.mtime_ns / 1e9, UTC)

@@ -19,7 +19,6 @@ from bodycam.db.models import IngestItem
 from bodycam.errors import BodycamError, InputError
 from bodycam.ingest.claims import worker_id
 from bodycam.ingest.pipeline import Context
-from bodycam.ingest.probe import require_ffprobe
 from bodycam.timeutil import utcnow
 
 
@@ -41,7 +40,6 @@ def make_context(app: App, release: str | None = None, move_to: Path | None = No
             check_zone(tz)
         except ValueError as exc:
             raise InputError(f"--source-tz: {exc}") from None
-    ffprobe = require_ffprobe()
     db = app.trusted_db()
     app.store.check()
     clear_litter(app, log)
@@ -50,7 +48,7 @@ def make_context(app: App, release: str | None = None, move_to: Path | None = No
     return Context(
         db=db, store=app.store, settings=app.settings, actor=app.actor, worker=worker_id(),
         host=socket.gethostname(), release=release, move_to=move_to.absolute() if move_to else None,
-        ffprobe=ffprobe, pattern=pattern, zone=ZoneInfo(tz) if tz else app.settings.zone, clock=app.clock,
+        pattern=pattern, zone=ZoneInfo(tz) if tz else app.settings.zone, clock=app.clock,
     )
 
 
@@ -156,7 +154,7 @@ def analysis_pass(app: App, log: Any, stop: threading.Event) -> None:
 
     try:
         summary = jobs.run(app.ready_db(), app.store, app.actor, worker_id(), app.clock,
-                           ffprobe=require_ffprobe(), should_stop=stop.is_set)
+                           workers=app.settings.analysis.workers, should_stop=stop.is_set)
     except BodycamError as exc:
         log(f"analysis: failed: {exc}")
         return
