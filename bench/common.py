@@ -19,7 +19,7 @@ class Run:
     peak_rss_mb: float
 
 
-def _hwm_mb(pid: int) -> float:
+def hwm_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -41,7 +41,7 @@ def timed(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | Non
         proc = subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
         peak = 0.0
         while proc.poll() is None:
-            peak = max(peak, _hwm_mb(proc.pid))
+            peak = max(peak, hwm_mb(proc.pid))
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
         if proc.returncode != 0:

@@ -146,6 +146,11 @@ class ScrubSettings(_Section):
         return None if value in (None, "", "off") else _check_hh_mm(value)
 
 
+class AnalysisSettings(_Section):
+    workers: int = Field(default=2, ge=1, le=64,
+                         description="analysis threads per `analyse run` (and after `ingest run`); one per core")
+
+
 class Tolerance(_Section):
     start_seconds: float = Field(default=30.0, ge=0, description="late_start beyond this")
     end_seconds: float = Field(default=30.0, ge=0, description="early_stop beyond this")
@@ -197,6 +202,7 @@ class Settings(_Section):
     ingest: IngestSettings = IngestSettings()
     retention: RetentionSettings = RetentionSettings()
     scrub: ScrubSettings = ScrubSettings()
+    analysis: AnalysisSettings = AnalysisSettings()
     coverage: CoverageSettings = CoverageSettings()
 
     @field_validator("tz")

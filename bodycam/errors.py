@@ -135,10 +135,15 @@ class ClockUntrusted(BodycamError):
     summary = "this host's clock and the database server's disagree: fix the time before ingesting or sweeping"
 
 
+class AnalysisError(BodycamError):
+    exit_code = 52
+    summary = "a stored file cannot be read for picture analysis (the clip is kept and flagged)"
+
+
 # -- environment -----------------------------------------------------------
 class MissingTool(BodycamError):
     exit_code = 60
-    summary = "a required external program (ffmpeg/ffprobe) is missing"
+    summary = "a required external program (ffmpeg) is missing"
 
 
 FINDINGS_EXIT = 4

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text, update
+import pytest
+from sqlalchemy import select, text, update
 
 from bodycam.analysis import jobs
 from bodycam.db.models import AnalysisJob
@@ -114,3 +117,74 @@ def test_workers_skip_a_job_another_holds(bodycam: Bodycam, tmp_path: Path, ffmp
         other.rollback()
     with app.db.write() as s:
         s.execute(update(AnalysisJob).values(state="pending"))
+
+
+def test_a_long_analysis_keeps_its_lease(bodycam: Bodycam, tmp_path: Path, ffmpeg: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker busy past the lease renews it: nobody else takes the clip over meanwhile."""
+    bodycam("init")
+    black_clip(tmp_path / "dock" / "CAM1" / f"CAM1_P1_{START:%Y%m%d%H%M%S}.mp4")
+    bodycam("ingest", "run", str(tmp_path / "dock"), "--no-analyse")
+    app = bodycam.app()
+    renewed = threading.Event()
+    real_renew = jobs._renew
+
+    def renew(*args: Any) -> None:
+        real_renew(*args)
+        renewed.set()
+
+    taken_by_other: list[object] = []
+
+    def heartbeat() -> datetime:
+        with app.db.read() as s:
+            job = s.scalars(select(AnalysisJob)).one()
+            assert job.heartbeat_at is not None
+            return job.heartbeat_at.replace(tzinfo=job.heartbeat_at.tzinfo or UTC)
+
+    def slow_analysis(path: Path) -> list[dict[str, Any]]:
+        bodycam.clock.advance(jobs.LEASE + timedelta(minutes=1))  # longer than the lease...
+        for _ in range(1000):  # ...but renewed while it ran (a renewal begun before the advance does not count)
+            assert renewed.wait(30), "the lease was not renewed"
+            renewed.clear()
+            if heartbeat() >= bodycam.clock.now():
+                break
+        taken_by_other.append(jobs.claim(app.db, "host-b:2:other", app.clock))
+        return []
+
+    monkeypatch.setattr(jobs, "RENEW_SECONDS", 0.001)
+    monkeypatch.setattr(jobs, "_renew", renew)
+    monkeypatch.setattr(jobs.discontinuity, "analyse", slow_analysis)
+    summary = jobs.run(app.db, app.store, "tester", "host-a:1:busy", app.clock)
+    assert taken_by_other == [None]
+    assert summary.analysed == 1 and summary.lost == 0
+
+
+def test_several_workers_in_one_process_take_each_job_once(bodycam: Bodycam, tmp_path: Path, ffmpeg: str) -> None:
+    bodycam("init")
+    for n in range(6):
+        black_clip(tmp_path / "dock" / "CAM1" / f"CAM1_P1_{START + timedelta(minutes=n):%Y%m%d%H%M%S}.mp4", 2 + n)
+    bodycam("ingest", "run", str(tmp_path / "dock"), "--no-analyse")
+    app = bodycam.app()
+    summary = jobs.run(app.db, app.store, "tester", "host-a:1", app.clock, workers=3)
+    assert summary.analysed == 6 and summary.with_findings == 6 and not summary.failed
+    with app.db.read() as s:
+        rows = s.execute(text("SELECT state, attempts, claimed_by FROM analysis_jobs")).all()
+    assert [(r[0], r[1]) for r in rows] == [("done", 1)] * 6
+    assert {r[2] for r in rows} <= {"host-a:1/0", "host-a:1/1", "host-a:1/2"}
+
+
+def test_a_clip_whose_workers_keep_dying_is_given_up_not_retried_forever(bodycam: Bodycam, tmp_path: Path,
+                                                                         ffmpeg: str) -> None:
+    bodycam("init")
+    bodycam("events", "import", str(events_file(tmp_path)))
+    black_clip(tmp_path / "dock" / "CAM1" / f"CAM1_P1_{START:%Y%m%d%H%M%S}.mp4")
+    bodycam("ingest", "run", str(tmp_path / "dock"), "--no-analyse")
+    app = bodycam.app()
+    for n in range(jobs.MAX_ATTEMPTS):  # each worker dies mid-analysis: its lease lapses
+        assert jobs.claim(app.db, f"host-{n}:1:died", app.clock) is not None
+        bodycam.clock.advance(jobs.LEASE + timedelta(seconds=1))
+    assert jobs.claim(app.db, "host-x:1:next", app.clock) is None
+    assert jobs.counts(app.db)["failed"] == 1
+    (clip,) = bodycam.json("clips", "search")
+    assert "analysis_failed" in clip["flags"] and "analysis_pending" not in clip["flags"]
+    assert "analysis_failed" in findings(bodycam)

@@ -13,29 +13,35 @@ it still holds the claim.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bodycam.analysis import discontinuity
 from bodycam.audit import chain
 from bodycam.clock import Clock
 from bodycam.db.engine import Database
 from bodycam.db.models import AnalysisJob, Clip, ClipFlag
 from bodycam.errors import BodycamError, IntegrityError
-from bodycam.ingest import discontinuity
 from bodycam.store import ObjectStore
 
 PENDING = "analysis_pending"
 FAILED = "analysis_failed"
+FOUND = "discontinuity"
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 3
+RENEW_SECONDS = LEASE.total_seconds() / 3
 
 
 def enqueue(s: Session, clip_id: int, now: Any) -> None:
@@ -65,12 +71,28 @@ def claim(db: Database, worker: str, clock: Clock) -> Claimed | None:
         if db.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
         job = s.scalar(query)
+        while job is not None and job.state == "running" and job.attempts >= MAX_ATTEMPTS:
+            _give_up(s, job, now)  # its workers died on it every time: a poison file must not stop the queue
+            job = s.scalar(query)
         if job is None:
             return None
         job.state, job.claimed_by, job.heartbeat_at, job.attempts = "running", worker, now, job.attempts + 1
         clip = s.get(Clip, job.clip_id)
         assert clip is not None
         return Claimed(job.id, clip.id, clip.store_key, clip.store_version, clip.sha256, worker)
+
+
+def _mark_failed(s: Session, job: AnalysisJob, error: str, now: Any) -> None:
+    """No more attempts: the clip says so (``analysis_failed``, no longer pending)."""
+    job.state, job.finished_at, job.error = "failed", now, error[:2000]
+    s.execute(delete(ClipFlag).where(ClipFlag.clip_id == job.clip_id, ClipFlag.flag.in_((PENDING, FAILED))))
+    s.add(ClipFlag(clip_id=job.clip_id, flag=FAILED, detail=error[:500], created_at=now))
+    s.flush()
+
+
+def _give_up(s: Session, job: AnalysisJob, now: Any) -> None:
+    _mark_failed(s, job, f"the worker died or stopped renewing its lease {job.attempts} times while analysing "
+                         "this clip", now)
 
 
 @contextmanager
@@ -92,6 +114,33 @@ def _readable(store: ObjectStore, c: Claimed) -> Iterator[Path]:
         yield path
 
 
+def _renew(db: Database, c: Claimed, clock: Clock) -> None:
+    with db.write() as s:
+        s.execute(update(AnalysisJob).where(AnalysisJob.id == c.job_id, AnalysisJob.claimed_by == c.worker,
+                                            AnalysisJob.state == "running").values(heartbeat_at=clock.now()))
+
+
+@contextmanager
+def _renewing(db: Database, c: Claimed, clock: Clock) -> Iterator[None]:
+    """Renew the claim's lease every third of it while the clip is analysed (a long file takes minutes)."""
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(RENEW_SECONDS):
+            try:
+                _renew(db, c, clock)
+            except (BodycamError, SQLAlchemyError):
+                continue  # the database is away: try again next time; if the lease lapses, the result is dropped
+
+    renewer = threading.Thread(target=renew, name="analysis-lease", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join()
+
+
 def _finish(db: Database, c: Claimed, breaks: list[dict[str, Any]], actor: str, clock: Clock) -> bool:
     """Record the result, only while the claim is still ours (a lease taken over is not)."""
     now = clock.now()
@@ -102,10 +151,11 @@ def _finish(db: Database, c: Claimed, breaks: list[dict[str, Any]], actor: str, 
         clip = s.get(Clip, c.clip_id)
         assert clip is not None
         clip.discontinuities = breaks
-        s.execute(delete(ClipFlag).where(ClipFlag.clip_id == c.clip_id, ClipFlag.flag.in_((PENDING, FAILED))))
+        s.execute(delete(ClipFlag).where(ClipFlag.clip_id == c.clip_id,  # a re-analysis replaces the last result
+                                         ClipFlag.flag.in_((PENDING, FAILED, FOUND))))
         if breaks:
             detail = "; ".join(f"{b['kind']} at {b['at']:g} s for {b['seconds']:g} s" for b in breaks)
-            s.add(ClipFlag(clip_id=c.clip_id, flag="discontinuity", detail=detail, created_at=now))
+            s.add(ClipFlag(clip_id=c.clip_id, flag=FOUND, detail=detail, created_at=now))
         job.state, job.finished_at, job.error = "done", now, None
         chain.record(s, actor, "clip.analysed", f"clip:{c.clip_id}", {
             "discontinuities": breaks, "worker": c.worker, "attempt": job.attempts})
@@ -117,12 +167,10 @@ def _fail(db: Database, c: Claimed, error: str, clock: Clock) -> None:
         job = s.get(AnalysisJob, c.job_id)
         if job is None or job.claimed_by != c.worker:
             return
-        job.error = error[:2000]
         if job.attempts >= MAX_ATTEMPTS:
-            job.state, job.finished_at = "failed", clock.now()
-            s.add(ClipFlag(clip_id=c.clip_id, flag=FAILED, detail=error[:500], created_at=clock.now()))
+            _mark_failed(s, job, error, clock.now())
         else:
-            job.state = "pending"
+            job.state, job.error = "pending", error[:2000]
 
 
 @dataclass
@@ -134,29 +182,52 @@ class RunSummary:
     """Results dropped because another worker had taken the job over (a lease ran out)."""
 
 
-def run(db: Database, store: ObjectStore, actor: str, worker: str, clock: Clock, *, ffprobe: str = "ffprobe",
-        limit: int | None = None, on_done: Callable[[int], None] | None = None,
-        should_stop: Callable[[], bool] = lambda: False) -> RunSummary:
-    """Analyse pending clips until none is left (or ``limit``, or ``should_stop``)."""
-    summary = RunSummary()
-    while (limit is None or summary.analysed + len(summary.failed) < limit) and not should_stop():
+def _work(db: Database, store: ObjectStore, actor: str, worker: str, clock: Clock, summary: RunSummary,
+          lock: threading.Lock, take: Callable[[], bool], on_done: Callable[[int], None] | None,
+          should_stop: Callable[[], bool]) -> None:
+    """One worker's loop: claim, analyse, record, until the queue is empty or a stop or the limit."""
+    while not should_stop() and take():
         c = claim(db, worker, clock)
         if c is None:
-            break
+            return
         try:
-            with _readable(store, c) as path:
-                breaks = discontinuity.analyse(path, ffprobe)
+            with _renewing(db, c, clock), _readable(store, c) as path:
+                breaks = discontinuity.analyse(path)
         except (BodycamError, OSError) as exc:
             _fail(db, c, str(exc), clock)
-            summary.failed.append(f"clip {c.clip_id}: {exc}")
+            with lock:
+                summary.failed.append(f"clip {c.clip_id}: {exc}")
             continue
-        if _finish(db, c, breaks, actor, clock):
-            summary.analysed += 1
-            summary.with_findings += bool(breaks)
-        else:
-            summary.lost += 1
+        recorded = _finish(db, c, breaks, actor, clock)
+        with lock:
+            if recorded:
+                summary.analysed += 1
+                summary.with_findings += bool(breaks)
+            else:
+                summary.lost += 1
         if on_done:
             on_done(c.clip_id)
+
+
+def run(db: Database, store: ObjectStore, actor: str, worker: str, clock: Clock, *,
+        limit: int | None = None, workers: int = 1, on_done: Callable[[int], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False) -> RunSummary:
+    """Analyse pending clips until none is left (or ``limit``, or ``should_stop``), ``workers`` at a time.
+
+    Workers are threads: FFmpeg decodes and OpenCV measures without holding the GIL.
+    """
+    summary = RunSummary()
+    lock = threading.Lock()
+    budget = itertools.count()
+
+    def take() -> bool:
+        with lock:
+            return limit is None or next(budget) < limit
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="analysis") as pool:
+        for future in [pool.submit(_work, db, store, actor, f"{worker}/{n}" if workers > 1 else worker, clock,
+                                   summary, lock, take, on_done, should_stop) for n in range(workers)]:
+            future.result()
     return summary
 
 

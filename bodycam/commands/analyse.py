@@ -8,7 +8,6 @@ from bodycam import output
 from bodycam.analysis import jobs
 from bodycam.commands import format_option, get_app
 from bodycam.ingest.claims import worker_id
-from bodycam.ingest.probe import require_ffprobe
 
 
 @click.group()
@@ -18,13 +17,14 @@ def analyse() -> None:
 
 @analyse.command("run")
 @click.option("--limit", type=click.IntRange(1), help="Analyse at most this many clips.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Clips analysed at once (default: analysis.workers).")
 @format_option
 @click.pass_context
-def analyse_run(ctx: click.Context, limit: int | None, fmt: str) -> None:
+def analyse_run(ctx: click.Context, limit: int | None, workers: int | None, fmt: str) -> None:
     """Take pending analysis jobs until none is left (any number of workers, on any hosts)."""
     app = get_app(ctx)
-    summary = jobs.run(app.ready_db(), app.store, app.actor, worker_id(), app.clock, ffprobe=require_ffprobe(),
-                       limit=limit)
+    summary = jobs.run(app.ready_db(), app.store, app.actor, worker_id(), app.clock, limit=limit,
+                       workers=workers or app.settings.analysis.workers)
     data = {"analysed": summary.analysed, "with_findings": summary.with_findings, "failed": summary.failed,
             "taken_over": summary.lost, "queue": jobs.counts(app.db)}
     if fmt == "json":

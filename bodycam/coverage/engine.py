@@ -18,13 +18,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bodycam.analysis.jobs import PENDING
+from bodycam.analysis.jobs import FAILED, PENDING
 from bodycam.config import Settings
 from bodycam.coverage.intervals import holes, length, within
 from bodycam.db.models import Clip, ClipFlag, Event, EventOfficer, InterrogationSession, Officer, Unit
 
 KINDS = ("no_footage", "late_start", "early_stop", "interrupted", "discontinuity", "late_upload", "unreadable",
-         PENDING)
+         PENDING, FAILED)
 UNREADABLE = ("unreadable", "empty")
 MAX_CLIP = timedelta(hours=24)
 
@@ -117,7 +117,7 @@ class _ClipRow(NamedTuple):
     uploaded: float
     bad: str | None
     discontinuities: list[Any]
-    pending: bool = False
+    pending: str | None = None  # analysis_pending or analysis_failed: its pictures are not checked
     """Its picture analysis has not run yet: black, frozen or jumping pictures are not checked."""
 
 
@@ -196,7 +196,7 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
     flags: dict[int, str] = {}
     for clip_id, flag in s.execute(select(ClipFlag.clip_id, ClipFlag.flag).where(ClipFlag.flag.in_(UNREADABLE))):
         flags[clip_id] = flag
-    pending = set(s.scalars(select(ClipFlag.clip_id).where(ClipFlag.flag == PENDING)))
+    pending = dict(s.execute(select(ClipFlag.clip_id, ClipFlag.flag).where(ClipFlag.flag.in_((PENDING, FAILED)))).all())
     broken = select(ClipFlag.clip_id).where(ClipFlag.flag == "discontinuity")
     breaks: dict[int, list[Any]] = {
         cid: disc for cid, disc in s.execute(select(Clip.id, Clip.discontinuities).where(Clip.id.in_(broken)))
@@ -210,7 +210,7 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
              .where(Clip.recorded_start < hi, Clip.recorded_end > lo))
     for cid, oid, did, cs, ce, up in _raw_rows(s, query):
         row = _ClipRow(float(cs), float(ce), cid, float(up), flags.get(cid), breaks.get(cid, no_breaks),
-                       cid in pending)
+                       pending.get(cid))
         if oid is not None:
             by_officer.add(oid, row)
         if did in room_devices:
@@ -271,10 +271,10 @@ def _cover(ev: _Ev, clips: list[_ClipRow], who: str, unit: str | None, tol: Any,
     bad = [c for c in clips if c.bad]
     if bad:
         add("unreadable", es, ee, [c.id for c in bad], ", ".join(sorted({c.bad or "" for c in bad})))
-    waiting = [c for c in clips if c.pending]
-    if waiting:
-        add(PENDING, es, ee, [c.id for c in waiting],
-            "picture analysis not done yet: black, frozen or jumping pictures not checked")
+    for kind, why in ((PENDING, "picture analysis not done yet"), (FAILED, "picture analysis failed")):
+        waiting = [c for c in clips if c.pending == kind]
+        if waiting:
+            add(kind, es, ee, [c.id for c in waiting], f"{why}: black, frozen or jumping pictures not checked")
     any_counts = ev.scenario == "interrogation"  # an interrogation must have none at all
     for c in clips:
         for d in c.discontinuities:

@@ -64,7 +64,7 @@ def run_demo(folder: Path, log: Any) -> DemoResult:
         done = summaries[kind]
         log(f"ingest {kind}: {done.seen} files, {done.ingested} stored, {done.duplicates} duplicates, "
             f"{done.flagged} flagged, {done.failed} failed, {done.bytes / 1e6:.1f} MB in {done.seconds:.1f} s")
-        analysed = jobs.run(ctx.db, ctx.store, ctx.actor, ctx.worker, ctx.clock, ffprobe=ctx.ffprobe)
+        analysed = jobs.run(ctx.db, ctx.store, ctx.actor, ctx.worker, ctx.clock)
         log(f"analysis {kind} (after the cameras were released): {analysed.analysed} clip(s), "
             f"{analysed.with_findings} with black, frozen or jumping pictures")
     run_import(app.db, "events", files["events"], app.settings.zone, "demo")
