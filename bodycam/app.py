@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bodycam.audit import chain
+from bodycam.audit.chain import ON_BEHALF
 from bodycam.clock import Clock, SystemClock, check_against
 from bodycam.config import LoadedSettings, Settings, load_settings
 from bodycam.db.engine import Database
@@ -35,9 +36,11 @@ class App:
     def settings(self) -> Settings:
         return self.loaded.settings
 
-    @property
+    @cached_property
     def actor(self) -> str:
-        return self.settings.effective_actor
+        """The authenticated identity (Database.identity), with the --actor note beside it, never instead."""
+        note = self.settings.actor
+        return f"{self.db.identity()}{ON_BEHALF}{note}" if note else self.db.identity()
 
     @cached_property
     def db(self) -> Database:

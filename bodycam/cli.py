@@ -50,7 +50,8 @@ class BodycamGroup(click.Group):
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML settings file.")
 @click.option("--database-url", help="SQLAlchemy URL (overrides BODYCAM_DATABASE_URL).")
 @click.option("--store-url", help="file://DIR or s3://BUCKET (overrides BODYCAM_STORE_URL).")
-@click.option("--actor", help="Who is acting, for the audit log (default: the OS user).")
+@click.option("--actor", help="On whose behalf (one printable line), recorded beside the authenticated identity "
+              "(the database role; on SQLite the OS user), never instead of it.")
 @click.option("--tz", help="Zone for naive times and for display (default: UTC).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context

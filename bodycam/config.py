@@ -7,8 +7,8 @@ with the file and line (or the variable) that carried them, as Frigate does.
 
 from __future__ import annotations
 
-import getpass
 import os
+import pwd
 import re
 import tomllib
 from collections.abc import Mapping
@@ -195,7 +195,8 @@ class CoverageSettings(_Section):
 
 
 class Settings(_Section):
-    actor: str | None = Field(default=None, description="who is acting; default the OS user")
+    actor: str | None = Field(default=None, max_length=120,
+                              description="on whose behalf (a note beside the authenticated identity, never instead)")
     tz: str = Field(default="UTC", description="zone for naive times")
     database: DatabaseSettings = DatabaseSettings()
     store: StoreSettings = StoreSettings()
@@ -210,14 +211,17 @@ class Settings(_Section):
     def _tz_known(cls, value: str) -> str:
         return check_zone(value)
 
+    @field_validator("actor")
+    @classmethod
+    def _one_printable_line(cls, value: str | None) -> str | None:
+        if value is not None and not value.isprintable():
+            raise ValueError("must be one printable line (no newline or control character)")
+        return value or None
+
     # -- derived values -------------------------------------------------------
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.tz)
-
-    @property
-    def effective_actor(self) -> str:
-        return self.actor or _os_user()
 
     @property
     def database_url(self) -> str:
@@ -235,7 +239,6 @@ def _fill_defaults(tree: dict[str, Any], env: Mapping[str, str]) -> None:
     home = data_home(env)
     tree.setdefault("database", {}).setdefault("url", f"sqlite:///{home / 'bodycam.db'}")
     tree.setdefault("store", {}).setdefault("url", f"file://{home / 'objects'}")
-    tree.setdefault("actor", _os_user())
 
 
 def check_pattern(value: str) -> str:
@@ -264,11 +267,12 @@ def _check_hh_mm(value: str) -> str:
     return value
 
 
-def _os_user() -> str:
+def os_identity() -> str:
+    """The operating-system user of this process, by its uid (not $USER or $LOGNAME, which anyone can set)."""
     try:
-        return getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        return f"uid:{os.getuid()}"
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # no passwd entry in some containers
+        return f"uid:{os.geteuid()}"
 
 
 def data_home(env: Mapping[str, str] | None = None) -> Path:

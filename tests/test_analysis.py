@@ -91,8 +91,8 @@ def test_a_lapsed_lease_is_taken_over_and_the_late_result_dropped(bodycam: Bodyc
     bodycam.clock.advance(jobs.LEASE + timedelta(seconds=1))
     second = jobs.claim(app.db, "host-b:2:live", app.clock)
     assert second is not None and second.job_id == first.job_id
-    assert not jobs._finish(app.db, first, [], "a", app.clock)  # the old worker lost its claim: nothing recorded
-    assert jobs._finish(app.db, second, [{"kind": "black", "at": 4.0, "seconds": 6.0}], "b", app.clock)
+    assert not jobs._finish(app.db, first, [], app.actor, app.clock)  # the old worker lost its claim: nothing recorded
+    assert jobs._finish(app.db, second, [{"kind": "black", "at": 4.0, "seconds": 6.0}], app.actor, app.clock)
     with app.db.read() as s:
         job = s.get(AnalysisJob, first.job_id)
         assert job is not None and job.state == "done" and job.attempts == 2 and job.claimed_by == "host-b:2:live"
@@ -154,7 +154,7 @@ def test_a_long_analysis_keeps_its_lease(bodycam: Bodycam, tmp_path: Path, ffmpe
     monkeypatch.setattr(jobs, "RENEW_SECONDS", 0.001)
     monkeypatch.setattr(jobs, "_renew", renew)
     monkeypatch.setattr(jobs.discontinuity, "analyse", slow_analysis)
-    summary = jobs.run(app.db, app.store, "tester", "host-a:1:busy", app.clock)
+    summary = jobs.run(app.db, app.store, app.actor, "host-a:1:busy", app.clock)
     assert taken_by_other == [None]
     assert summary.analysed == 1 and summary.lost == 0
 
@@ -165,7 +165,7 @@ def test_several_workers_in_one_process_take_each_job_once(bodycam: Bodycam, tmp
         black_clip(tmp_path / "dock" / "CAM1" / f"CAM1_P1_{START + timedelta(minutes=n):%Y%m%d%H%M%S}.mp4", 2 + n)
     bodycam("ingest", "run", str(tmp_path / "dock"), "--no-analyse")
     app = bodycam.app()
-    summary = jobs.run(app.db, app.store, "tester", "host-a:1", app.clock, workers=3)
+    summary = jobs.run(app.db, app.store, app.actor, "host-a:1", app.clock, workers=3)
     assert summary.analysed == 6 and summary.with_findings == 6 and not summary.failed
     with app.db.read() as s:
         rows = s.execute(text("SELECT state, attempts, claimed_by FROM analysis_jobs")).all()

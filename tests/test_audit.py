@@ -17,9 +17,10 @@ from tests.conftest import run_bodycam
 
 
 def fill(db: Database, n: int) -> None:
+    clerk = f"{db.identity()} on behalf of clerk"
     for i in range(n):
         with db.write() as s:
-            chain.record(s, "clerk", "clip.view", f"clip:{i}", {"i": i, "note": "ünïcode"})
+            chain.record(s, clerk, "clip.view", f"clip:{i}", {"i": i, "note": "ünïcode"})
 
 
 def drop_guard(db: Database) -> None:
@@ -88,7 +89,8 @@ WRITER = textwrap.dedent("""
     db = Database(sys.argv[1])
     for i in range(int(sys.argv[3])):
         with db.write() as s:
-            chain.record(s, sys.argv[2], "test.append", f"w:{sys.argv[2]}", {"i": i})
+            chain.record(s, f"{db.identity()} on behalf of {sys.argv[2]}", "test.append", f"w:{sys.argv[2]}",
+                         {"i": i})
 """)
 
 
@@ -108,7 +110,7 @@ def test_concurrent_writers_do_not_fork(database: Database) -> None:
 def test_record_many_continues_the_chain(database: Database) -> None:
     fill(database, 2)
     with database.write() as s:
-        chain.record_many(s, "sweeper", [("clip.dispose", f"clip:{i}", {"i": i}) for i in range(5)])
+        chain.record_many(s, database.identity(), [("clip.dispose", f"clip:{i}", {"i": i}) for i in range(5)])
     fill(database, 1)
     with database.read() as s:
         status = chain.verify(s)

@@ -158,7 +158,7 @@ def test_clerk_path_end_to_end(bodycam_env: dict[str, str], tmp_path: Path, regi
     check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True, text=True)
     assert check.returncode == 0 and check.stdout.count(": OK") == 2
     receipt = json.loads((folder / "custody-receipt.json").read_text())
-    assert receipt["exported_by"] == "test-clerk" and receipt["reason"] == "court 2026-12-01"
+    assert receipt["exported_by"].endswith(" on behalf of test-clerk") and receipt["reason"] == "court 2026-12-01"
     assert {f["sha256"] for f in receipt["files"]} == {p1["sha256"], b["sha256"]}
     run_bodycam("clips", "export", str(p1["id"]), "--out", str(out), "--reason", "again", env=env, check=True)
     assert len(list(out.glob("custody-*"))) == 2  # a second export into the same folder gets its own

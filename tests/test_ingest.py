@@ -281,7 +281,7 @@ def test_store_unreachable_retries_then_fails_leaving_source(db_url: str, tmp_pa
     src = copy_clip(clip_bytes, tmp_path / "dock" / "CAM1" / "CAM1_P1_20261101080000.mp4")
     age(src)
     digest = sha(src)
-    ctx = Context(db=app.db, store=app.store, settings=app.settings, actor="t", worker=worker_id(),
+    ctx = Context(db=app.db, store=app.store, settings=app.settings, actor=app.actor, worker=worker_id(),
                   host=socket.gethostname(), release="delete", move_to=None, pattern=None,
                   zone=app.settings.zone, retries=2, backoff=0.05)
     (sf,) = list(walk_files(src.parent, "CAM1", src.parent))

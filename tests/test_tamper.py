@@ -236,13 +236,13 @@ def test_scrub_resumes_within_its_budget_and_finds_rot(bodycam: Bodycam, tmp_pat
     first, second = sorted(ingest_two(bodycam, tmp_path), key=lambda c: c["id"])  # the scrub goes by id
     app = bodycam.app()
     # one clip per pass: the budget (1.5 s) is spent after the first clip's check
-    one = scrub(app.db, app.store, "night", 1.5, monotonic=Ticks())
+    one = scrub(app.db, app.store, app.actor, 1.5, monotonic=Ticks())
     assert (one.verified, one.last_id, one.complete) == (1, first["id"], False)
     assert one.remaining_bytes == second["size"] and resume_point(app.db) == first["id"]
-    two = scrub(app.db, app.store, "night", 1.5, monotonic=Ticks())
+    two = scrub(app.db, app.store, app.actor, 1.5, monotonic=Ticks())
     assert (two.started_after, two.verified, two.last_id, two.complete) == (first["id"], 1, second["id"], True)
     assert resume_point(app.db) == 0  # the cycle is complete: the next pass starts again from the first clip
-    three = scrub(app.db, app.store, "night", 1.5, monotonic=Ticks())
+    three = scrub(app.db, app.store, app.actor, 1.5, monotonic=Ticks())
     assert (three.started_after, three.last_id) == (0, first["id"])
     log = bodycam.json("audit", "log", "--action", "scrub.pass")
     assert [e["details"]["last_clip"] for e in reversed(log)] == [first["id"], second["id"], first["id"]]
@@ -253,7 +253,7 @@ def test_scrub_resumes_within_its_budget_and_finds_rot(bodycam: Bodycam, tmp_pat
         raw = bytearray(data.read_bytes())
         raw[-50] ^= 0x01
         data.write_bytes(bytes(raw))
-        found = scrub(app.db, app.store, "night", 100, monotonic=Ticks())
+        found = scrub(app.db, app.store, app.actor, 100, monotonic=Ticks())
         assert found.failed_ids == [second["id"]] and found.complete
         result = bodycam("check", "--verify-data", check=False)
         assert result.exit_code == 35 and f"FAILED clip {second['id']}" in result.stdout

@@ -25,6 +25,8 @@ from bodycam.errors import AuditChainBroken
 from bodycam.timeutil import utcnow
 
 GENESIS = "0" * 64
+ON_BEHALF = " on behalf of "
+"""Between the authenticated identity and the caller's note, in an event's actor (migration 0006)."""
 ADVISORY_LOCK_KEY = 0x0B0D_CA11  # any constant shared by every bodycam process
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
-from bodycam.config import mask_url
+from bodycam.config import mask_url, os_identity
 from bodycam.errors import ConfigError, DatabaseBusy, DatabaseUnreachable
 
 _IMMEDIATE = "bodycam_immediate"
@@ -53,6 +53,14 @@ class Database:
             raise ConfigError(f"database.url: {exc}") from None
         if self.dialect == "sqlite":
             _sqlite_setup(self.engine, busy_seconds)
+
+    def identity(self) -> str:
+        """Who is acting, as the engines authenticate it: the connection's database role on PostgreSQL
+        (the audit log refuses any other name there), the operating-system user on SQLite."""
+        if self.dialect == "postgresql":
+            with self.read() as s:
+                return str(s.execute(text("SELECT session_user")).scalar_one())
+        return os_identity()
 
     # -- sessions ---------------------------------------------------------------
     @contextmanager
