@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import pwd
+import stat
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -79,3 +81,21 @@ def test_postgresql_refuses_an_audit_event_under_another_name_even_in_raw_sql(lo
     with db.write() as s:
         chain.record(s, f"{identity} on behalf of a court order", "test.allowed", "x")
     assert last_actor(bodycam) == f"{identity} on behalf of a court order"
+
+
+def test_the_embedded_default_is_created_private(tmp_path: Path) -> None:
+    """One OS user: the database (with its journal files) 0600, the store 0700, whatever the umask."""
+    old = os.umask(0o022)
+    try:
+        data = tmp_path / "data" / "bodycam"
+        bodycam = Bodycam({"BODYCAM_DATABASE_URL": f"sqlite:///{data / 'bodycam.db'}",
+                           "BODYCAM_STORE_URL": f"file://{data / 'objects'}", "XDG_CONFIG_HOME": str(tmp_path / "c")})
+        bodycam("init")
+        bodycam("audit", "seal")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((data / "bodycam.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "objects").stat().st_mode) == 0o700
+    for journal in data.glob("bodycam.db-*"):
+        assert stat.S_IMODE(journal.stat().st_mode) == 0o600, journal

@@ -7,8 +7,9 @@ instead of forking it. PostgreSQL: psycopg 3 with pre-ping.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ class Database:
         kwargs: dict[str, Any] = {}
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                _create_private(Path(parsed.database).expanduser())
             kwargs["connect_args"] = {"timeout": busy_seconds}
         elif self.dialect == "postgresql":
             if parsed.drivername == "postgresql":
@@ -129,6 +130,14 @@ def _is_connect_failure(exc: OperationalError) -> bool:
             "connection failed",
         )
     )
+
+
+def _create_private(path: Path) -> None:
+    """A new SQLite file readable by its owner only (0600; SQLite gives its -wal and -shm files the same
+    mode), in a folder made 0700 when bodycam makes it: the embedded default has one OS user."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _sqlite_setup(engine: Engine, busy_seconds: float) -> None:

@@ -65,6 +65,7 @@ class LocalStore(ObjectStore):
     # -- set-up -------------------------------------------------------------
     def ensure(self) -> None:
         try:
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new store is its owner's only
             self._objects.mkdir(parents=True, exist_ok=True)
             self._tmp.mkdir(parents=True, exist_ok=True)
             (self.root / "BODYCAM-STORE").write_text(
