@@ -32,7 +32,7 @@ from tests.media import age, make_clip
 
 FAILPOINTS = [
     ("after_claim", 1), ("after_claim", 5), ("mid_upload", 1), ("mid_upload", 2), ("mid_upload", 6),
-    ("after_store", 1), ("after_store", 4), ("after_stored_commit", 1), ("after_stored_commit", 3),
+    ("after_store", 1), ("after_store", 4), ("before_index", 1), ("before_index", 4),
     ("before_index", 2), ("after_index", 1), ("after_index", 6), ("before_release", 1), ("before_release", 3),
     ("mid_upload", 14), ("mid_upload", 18),  # late reads: likely inside the big file, with chunks in flight
 ]

@@ -278,12 +278,8 @@ def _upload(ctx: Context, sf: SourceFile, got: Claim, key: str, retain: datetime
     st2 = os.stat(sf.path, follow_symlinks=False)
     if res.size != sf.size or st2.st_size != sf.size or st2.st_mtime_ns != sf.mtime_ns:
         raise BodycamError(f"{shown(sf.path)}: changed while being stored; version {res.version} kept as abandoned")
-    with ctx.db.write() as s:
-        item = s.get(IngestItem, got.item_id)
-        assert item is not None
-        item.state, item.sha256, item.store_version = "stored", res.sha256, res.version
-        item.updated_at = ctx.clock.now()
-    faults.point("after_stored_commit")
+    # No commit of its own: the version is recorded with the clip, in the index transaction. A crash before
+    # that uploads again; this version is then found under the item's store_key and recorded as abandoned.
     return res.version, res.sha256, res.etag
 
 
@@ -379,6 +375,7 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
         existing = _live_clip(s, sha)
         item = s.get(IngestItem, item_id)
         assert item is not None
+        item.sha256, item.store_version = sha, version
         if existing is not None:  # raced with another worker holding identical bytes
             s.add(ClipSighting(clip_id=existing, source_path=shown(sf.path), source_host=ctx.host, seen_at=now))
             item.abandoned = [*(item.abandoned or []), {"key": key, "version": version, "why": "duplicate"}]
