@@ -188,3 +188,24 @@ def test_a_clip_whose_workers_keep_dying_is_given_up_not_retried_forever(bodycam
     (clip,) = bodycam.json("clips", "search")
     assert "analysis_failed" in clip["flags"] and "analysis_pending" not in clip["flags"]
     assert "analysis_failed" in findings(bodycam)
+
+
+def test_a_picture_the_measures_cannot_take_fails_its_job_not_the_worker(bodycam: Bodycam, tmp_path: Path,
+                                                                         ffmpeg: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from bodycam.analysis import discontinuity
+
+    bodycam("init")
+    black_clip(tmp_path / "dock" / "CAM1" / f"CAM1_P1_{START:%Y%m%d%H%M%S}.mp4")
+    bodycam("ingest", "run", str(tmp_path / "dock"), "--no-analyse")
+
+    def odd_layout(frame: object) -> None:
+        raise ValueError("cannot reshape array of size 7 into shape (3,4)")
+
+    monkeypatch.setattr(discontinuity, "_luma", odd_layout)
+    result = bodycam("analyse", "run", "--format", "json")  # exit 0, not 70
+    summary = json.loads(result.stdout)
+    assert summary["analysed"] == 0 and "cannot measure the pictures" in summary["failed"][0]
+    assert summary["queue"]["failed"] == 1 and len(summary["failed"]) == jobs.MAX_ATTEMPTS  # tried three times
+    (clip,) = bodycam.json("clips", "search")
+    assert "analysis_failed" in clip["flags"]

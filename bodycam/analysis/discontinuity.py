@@ -249,4 +249,6 @@ def analyse(path: Path) -> list[dict[str, Any]]:
                                        scan.frame_seconds)
     except av.error.FFmpegError as exc:
         raise AnalysisError(f"cannot read for analysis: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a picture layout the measures cannot take: the clip's failure, not the worker's
+        raise AnalysisError(f"cannot measure the pictures: {exc}") from None
     return [s.as_dict() for s in sorted(found, key=lambda s: (s.at, s.kind))]
