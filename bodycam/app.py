@@ -43,6 +43,12 @@ class App:
         return f"{self.db.identity()}{ON_BEHALF}{note}" if note else self.db.identity()
 
     @cached_property
+    def accountable(self) -> str:
+        """The name that rules between people compare (an approver is not the requester): the database
+        role on PostgreSQL; on SQLite, one OS user, the actor with its note (recorded, not enforced)."""
+        return self.db.identity() if self.db.dialect == "postgresql" else self.actor
+
+    @cached_property
     def db(self) -> Database:
         return Database(self.settings.database_url, self.settings.database.busy_seconds)
 

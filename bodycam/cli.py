@@ -7,6 +7,7 @@ the traceback only under ``--debug``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
@@ -16,6 +17,7 @@ import click
 
 from bodycam import __version__
 from bodycam.commands import (  # noqa: F401 (cases adds to registry's group)
+    access,
     admin,
     analyse,
     cases,
@@ -26,7 +28,7 @@ from bodycam.commands import (  # noqa: F401 (cases adds to registry's group)
     registry,
     retention,
 )
-from bodycam.errors import INTERNAL_ERROR_EXIT, BodycamError
+from bodycam.errors import INTERNAL_ERROR_EXIT, BodycamError, PermissionDenied
 from bodycam.memory import return_big_buffers
 from bodycam.names import shown
 
@@ -41,8 +43,20 @@ class BodycamGroup(click.Group):
         except BodycamError as exc:
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc()
+            if isinstance(exc, PermissionDenied):
+                _record_denial(ctx, exc)
             click.echo(f"bodycam: error: {shown(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
+
+
+def _record_denial(ctx: click.Context, exc: PermissionDenied) -> None:
+    """A refused attempt is an access too: audited under the same identity (its own transaction; the
+    refused work was rolled back). If even that is refused, the refusal stands unrecorded."""
+    app, command = (ctx.obj or {}).get("app"), (ctx.obj or {}).get("command", "")
+    if app is None:
+        return
+    with contextlib.suppress(BodycamError):
+        app.audit("access.denied", f"command:{command}", {"error": str(exc)})
 
 
 @click.group(cls=BodycamGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,8 +86,8 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None,
     ctx.call_on_close(lambda: ctx.obj.get("app") and ctx.obj["app"].close())
 
 
-for command in [*admin.COMMANDS, *analyse.COMMANDS, *clips.COMMANDS, *demo.COMMANDS, *gaps.COMMANDS, *ingest.COMMANDS,
-                *registry.COMMANDS, *retention.COMMANDS]:
+for command in [*access.COMMANDS, *admin.COMMANDS, *analyse.COMMANDS, *clips.COMMANDS, *demo.COMMANDS,
+                *gaps.COMMANDS, *ingest.COMMANDS, *registry.COMMANDS, *retention.COMMANDS]:
     cli.add_command(command)
 
 

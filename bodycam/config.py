@@ -194,6 +194,12 @@ class CoverageSettings(_Section):
         return self.interrogation if scenario == "interrogation" else self.body_camera
 
 
+class ExportSettings(_Section):
+    approval: Literal["none", "required"] = Field(
+        default="none", description="'required': `clips export` needs --approval ID, a request a supervisor "
+                                    "other than the requester approved (`bodycam exports`)")
+
+
 class Settings(_Section):
     actor: str | None = Field(default=None, max_length=120,
                               description="on whose behalf (a note beside the authenticated identity, never instead)")
@@ -205,6 +211,7 @@ class Settings(_Section):
     scrub: ScrubSettings = ScrubSettings()
     analysis: AnalysisSettings = AnalysisSettings()
     coverage: CoverageSettings = CoverageSettings()
+    export: ExportSettings = ExportSettings()
 
     @field_validator("tz")
     @classmethod

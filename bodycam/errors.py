@@ -130,6 +130,21 @@ class DatabaseBusy(BodycamError):
     summary = "the database stayed locked by another process for the whole wait: try again"
 
 
+class PermissionDenied(BodycamError):
+    exit_code = 25
+    summary = "the database or the store refused: the authenticated role may not do this (see the role matrix)"
+
+
+class RuleRefused(BodycamError):
+    exit_code = 26
+    summary = "the database refused a change its rules forbid (a trigger): nothing was written"
+
+
+class ApprovalRequired(BodycamError):
+    exit_code = 13
+    summary = "export.approval is required: export with --approval ID of an approved, unused request"
+
+
 class ClockUntrusted(BodycamError):
     exit_code = 23
     summary = "this host's clock and the database server's disagree: fix the time before ingesting or sweeping"

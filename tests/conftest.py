@@ -24,18 +24,22 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bodycam.cli import cli
 from bodycam.clock import ManualClock
 from bodycam.config import load_settings
 from bodycam.db.engine import Database
 from bodycam.db.schema import upgrade
+from bodycam.errors import RuleRefused
 from bodycam.store import ObjectStore, open_store
 
 if TYPE_CHECKING:
     from bodycam.app import App
 
 CI = os.environ.get("CI") == "true"
+REFUSED = (DBAPIError, RuleRefused)
+"""What a refusal by a trigger raises: the driver's error in raw SQL, RuleRefused through Database.write."""
 RUN_ID = uuid.uuid4().hex[:8]
 
 

@@ -8,12 +8,11 @@ import textwrap
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 from bodycam.audit import chain
 from bodycam.db.engine import Database
 from bodycam.errors import AuditChainBroken
-from tests.conftest import run_bodycam
+from tests.conftest import REFUSED, run_bodycam
 
 
 def fill(db: Database, n: int) -> None:
@@ -44,7 +43,7 @@ def test_chain_verifies(database: Database) -> None:
 def test_triggers_refuse_plain_update_and_delete(database: Database) -> None:
     fill(database, 2)
     for stmt in ("UPDATE audit_events SET actor='x' WHERE seq=1", "DELETE FROM audit_events WHERE seq=2"):
-        with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as conn:
+        with pytest.raises(REFUSED, match="append-only"), database.engine.begin() as conn:
             conn.execute(text(stmt))
 
 

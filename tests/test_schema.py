@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 from bodycam.db.engine import Database
 from bodycam.db.schema import HEAD, current_revision, head_revision, require_current, upgrade
 from bodycam.errors import SchemaTooNew, SchemaTooOld
-from tests.conftest import run_bodycam
+from tests.conftest import REFUSED, run_bodycam
 
 
 def test_upgrade_is_idempotent(db_url: str) -> None:
@@ -76,6 +75,36 @@ def test_upgrade_from_0001_keeps_clips_and_their_protection(db_url: str) -> None
     with db.read() as session:
         rows = session.execute(text("SELECT id, officer_source FROM clips ORDER BY id")).all()
     assert [tuple(r) for r in rows] == [(1, "named"), (2, "")]
-    with pytest.raises(DBAPIError, match="clip records are never deleted"), db.write() as session:
+    with pytest.raises(REFUSED, match="clip records are never deleted"), db.write() as session:
         session.execute(text("DELETE FROM clips WHERE id = 1"))
+    db.dispose()
+
+
+def test_upgrade_keeps_the_audit_events_of_an_older_schema_verifiable(db_url: str) -> None:
+    """Events written under 0005 (any actor string then) verify after the upgrade, `roles init` and new events."""
+    from alembic import command
+
+    from bodycam.audit import chain
+    from bodycam.db import roles
+    from bodycam.db.schema import _config
+
+    db = Database(db_url)
+    with db.write() as session:
+        cfg = _config()
+        cfg.attributes["connection"] = session.connection()
+        command.upgrade(cfg, "0005")
+    with db.write() as session:
+        chain.record(session, "the chief (typed)", "case.close", "case:C-1", {"reason": "old"})
+        chain.record(session, "dock-7", "clip.ingest", "clip:1", {})
+    with db.read() as session:
+        before = chain.verify(session)
+    upgrade(db)
+    if db.dialect == "postgresql":
+        with db.write() as session:
+            roles.init_roles(session)
+    with db.write() as session:
+        chain.record(session, db.identity(), "system.init", "system", {})
+    with db.read() as session:
+        after = chain.verify(session)
+    assert (before.events, after.events) == (2, 3)
     db.dispose()

@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, insert, select, text, update
-from sqlalchemy.exc import DBAPIError
 
 from bodycam.audit.chain import GENESIS, event_hash
 from bodycam.db.engine import Database
 from bodycam.db.models import AuditEvent, Clip
 from bodycam.store.local import LocalStore
-from tests.conftest import Bodycam
+from tests.conftest import REFUSED, Bodycam
 from tests.faults import shorten_local_lock
 from tests.media import age, make_clip
 
@@ -75,7 +74,7 @@ def test_a_swapped_video_is_caught_everywhere(bodycam: Bodycam, tmp_path: Path, 
 def test_an_unaudited_disposal_is_refused_then_caught(bodycam: Bodycam, tmp_path: Path, ffmpeg: str) -> None:
     first, _ = ingest_two(bodycam, tmp_path)
     app = bodycam.app()
-    with pytest.raises(DBAPIError, match=r"clip\.dispose audit event"), app.db.write() as s:
+    with pytest.raises(REFUSED, match=r"clip\.dispose audit event"), app.db.write() as s:
         s.execute(update(Clip).where(Clip.id == first["id"]).values(disposed_at=app.clock.now()))
     drop_guards(app.db)
     with app.db.write() as s:
@@ -142,13 +141,13 @@ def test_a_truncated_chain_fails_against_the_seals(bodycam: Bodycam, tmp_path: P
 
 def test_truncate_is_refused_on_postgresql(bodycam: Bodycam, tmp_path: Path, ffmpeg: str, db_url: str) -> None:
     if not db_url.startswith("postgresql"):
-        with Database(db_url).engine.begin() as conn, pytest.raises(DBAPIError):
+        with Database(db_url).engine.begin() as conn, pytest.raises(REFUSED):
             conn.execute(text("DELETE FROM audit_events"))  # SQLite has no TRUNCATE: its DELETE guard is the one
         return
     ingest_two(bodycam, tmp_path)
     db = Database(db_url)
     for statement in ("TRUNCATE audit_events", "TRUNCATE clips CASCADE", "TRUNCATE attachments"):
-        with pytest.raises(DBAPIError, match="TRUNCATE refused"), db.engine.begin() as conn:
+        with pytest.raises(REFUSED, match="TRUNCATE refused"), db.engine.begin() as conn:
             conn.execute(text(statement))
     assert bodycam("check").exit_code == 0
 

@@ -12,6 +12,7 @@ from bodycam.app import App
 def get_app(ctx: click.Context) -> App:
     """The App for this invocation, loaded once on first use."""
     obj: dict[str, Any] = ctx.find_root().obj
+    obj["command"] = ctx.command_path.removeprefix(ctx.find_root().info_name or "").strip()
     if "app" not in obj:
         obj["app"] = obj["factory"]()
     app: App = obj["app"]

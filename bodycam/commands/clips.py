@@ -162,9 +162,11 @@ def clips_correct(ctx: click.Context, clip: int, start: str | None, shift: float
               help="Folder for the copies and the custody receipt.")
 @click.option("--reason", required=True, help="Why the footage leaves the system (on the receipt, audited).")
 @click.option("--recipient", help="Who receives the copies (on the receipt, audited).")
+@click.option("--approval", type=int, help="The approved export request (`bodycam exports`): needed when "
+                                           "export.approval = \"required\"; spent on this export.")
 @click.pass_context
 def clips_export(ctx: click.Context, clip_ids: tuple[int, ...], out: Path, reason: str,
-                 recipient: str | None) -> None:
+                 recipient: str | None, approval: int | None) -> None:
     """Copy clips out into a new custody-<time> folder under --out, with verified SHA-256s
     and a custody receipt (exit 35 on a mismatch; a failed export leaves no folder)."""
     app = get_app(ctx)
@@ -174,7 +176,9 @@ def clips_export(ctx: click.Context, clip_ids: tuple[int, ...], out: Path, reaso
     with click.progressbar(length=total, label=f"exporting {len(clip_ids)} clip(s)", file=sys.stderr,
                            show_eta=True) as bar:
         done, receipt = export(db, app.store, list(clip_ids), out, reason, app.actor, progress=bar.update,
-                               recipient=recipient, clock=app.clock)
+                               recipient=recipient, clock=app.clock, approval=approval,
+                               approval_required=app.settings.export.approval == "required",
+                               identity=app.accountable)
     for e in done:
         click.echo(f"{e.sha256}  {e.path}")
     click.echo(f"receipt: {receipt} and {receipt.with_suffix('.txt')}")

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from bodycam.config import mask_url, os_identity
-from bodycam.errors import ConfigError, DatabaseBusy, DatabaseUnreachable
+from bodycam.errors import ConfigError, DatabaseBusy, DatabaseUnreachable, PermissionDenied, RuleRefused
 
 _IMMEDIATE = "bodycam_immediate"
 
@@ -82,7 +82,14 @@ class Database:
     def _guard(self) -> Iterator[None]:
         try:
             yield
-        except OperationalError as exc:
+        except DBAPIError as exc:
+            state = getattr(exc.orig, "sqlstate", None)
+            if state == "42501":
+                raise PermissionDenied(f"database role {self._role()}: {_first_line(exc)}") from None
+            if state == "P0001":
+                raise RuleRefused(f"the database refused: {_first_line(exc)}; nothing was written") from None
+            if not isinstance(exc, OperationalError):
+                raise
             if _is_connect_failure(exc):
                 raise DatabaseUnreachable(self._unreachable(exc)) from None
             if _is_busy(exc):
@@ -91,8 +98,10 @@ class Database:
             raise
 
     def _unreachable(self, exc: BaseException) -> str:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        return f"cannot reach database {mask_url(self.url)}: {reason}"
+        return f"cannot reach database {mask_url(self.url)}: {_first_line(exc)}"
+
+    def _role(self) -> str:
+        return str(self.engine.url.username or "(default)")
 
     def ping(self) -> None:
         try:
@@ -111,6 +120,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(getattr(exc, "orig", exc)).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _is_busy(exc: OperationalError) -> bool:

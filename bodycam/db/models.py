@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Float,
     ForeignKey,
     Index,
@@ -341,3 +342,27 @@ class AuditEvent(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+EXPORT_DECISIONS = ("approved", "refused")
+
+
+class ExportApproval(Base):
+    """A request to copy clips out, a supervisor's decision on it, and its one use (migration 0007)."""
+
+    __tablename__ = "export_approvals"
+    __table_args__ = (CheckConstraint("decision IS NULL OR decision IN ('approved', 'refused')", name="decision"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    requested_by: Mapped[str] = mapped_column(String(200))
+    clip_ids: Mapped[str] = mapped_column(Text)
+    """The clip ids as a JSON list, sorted."""
+    reason: Mapped[str] = mapped_column(Text)
+    recipient: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(String(16))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by: Mapped[str | None] = mapped_column(String(200))
+    export_id: Mapped[str | None] = mapped_column(String(32))

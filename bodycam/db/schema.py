@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 
+from bodycam.db import roles
 from bodycam.db.engine import Database
 from bodycam.errors import SchemaTooNew, SchemaTooOld
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD = "0006"
+HEAD = "0007"
 """The newest migration's revision; a test keeps it equal to Alembic's head."""
 
 
@@ -54,9 +55,14 @@ def upgrade(db: Database) -> tuple[str | None, str]:
     db.ping()
     before = current_revision(db)
     with db.write() as session:
+        as_admin = roles.admin_owns_schema(session)
+        if as_admin:  # new tables are owned by bodycam_admin, as the old ones are (a member may SET ROLE)
+            session.execute(text(f"SET LOCAL ROLE {roles.Role.ADMIN.group}"))
         cfg = _config()
         cfg.attributes["connection"] = session.connection()
         command.upgrade(cfg, "head")
+        if as_admin:
+            roles.regrant(session)
     return before, head_revision()
 
 

@@ -54,7 +54,13 @@ def objects_of(s: Session, clip: Clip) -> list[tuple[str, str]]:
 def set_hold(db: Database, store: ObjectStore, clips: list[Clip], on: bool) -> None:
     """Put on (or take off) the legal hold of each clip's media and sidecars."""
     with db.read() as s:
-        targets = [kv for clip in clips if clip.disposed_at is None for kv in objects_of(s, clip)]
+        hold_in(s, store, clips, on)
+
+
+def hold_in(s: Session, store: ObjectStore, clips: list[Clip], on: bool) -> None:
+    """The same, inside the caller's transaction. Called after its rows are flushed and before its commit,
+    a refusal (of the database or the store) leaves nothing behind, and a crash at most an extra hold."""
+    targets = [kv for clip in clips if clip.disposed_at is None for kv in objects_of(s, clip)]
     for key, version in targets:
         store.set_legal_hold(key, version, on)
 
@@ -71,8 +77,6 @@ def link(db: Database, store: ObjectStore, number: str, clip_ids: list[int], rea
     with db.read() as s:
         case = get_case(s, number)
         clips = get_clips(s, clip_ids)
-    # hold first: a crash after this leaves an extra hold (safe), never a link without one
-    set_hold(db, store, clips, True)
     linked, already = [], []
     with db.write() as s:
         now = utcnow()
@@ -86,6 +90,8 @@ def link(db: Database, store: ObjectStore, number: str, clip_ids: list[int], rea
             chain.record(s, actor, "case.link", f"clip:{clip.id}", {"case": number, "reason": reason,
                                                                     "legal_hold": True})
             linked.append(clip.id)
+        s.flush()
+        hold_in(s, store, clips, True)  # before the commit: never a link without its hold
     return LinkResult(linked, already)
 
 

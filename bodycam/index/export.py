@@ -32,7 +32,8 @@ from bodycam.audit.records import ingest_events, row_vs_event
 from bodycam.clock import Clock, SystemClock
 from bodycam.db.engine import Database
 from bodycam.db.models import Case, CaseClip, Clip
-from bodycam.errors import BodycamError, InputError, IntegrityError, StoreError
+from bodycam.errors import ApprovalRequired, BodycamError, InputError, IntegrityError, StoreError
+from bodycam.index import approvals
 from bodycam.index.evidence import get_clips
 from bodycam.store import ObjectStore
 from bodycam.text import one_line
@@ -71,8 +72,13 @@ def _final_folder(out: Path, stamp: datetime) -> Path:
 
 def export(db: Database, store: ObjectStore, clip_ids: list[int], out: Path, reason: str, actor: str,
            progress: Callable[[int], None] | None = None, *, recipient: str | None = None,
-           clock: Clock | None = None) -> tuple[list[Exported], Path]:
-    """Copy the clips out and write the receipt; return the copies and the receipt's path."""
+           clock: Clock | None = None, approval: int | None = None, approval_required: bool = False,
+           identity: str | None = None) -> tuple[list[Exported], Path]:
+    """Copy the clips out and write the receipt; return the copies and the receipt's path.
+    With ``approval``, the approved request must name exactly these clips; it is spent on this export."""
+    if approval_required and approval is None:
+        raise ApprovalRequired("export.approval is required: request it (`bodycam exports request`), have a "
+                               "supervisor approve it, then export with --approval ID; nothing exported")
     reason = one_line(reason, "--reason")
     recipient = one_line(recipient, "--recipient") if recipient is not None else None
     clock = clock or SystemClock()
@@ -94,8 +100,11 @@ def export(db: Database, store: ObjectStore, clip_ids: list[int], out: Path, rea
     export_id = uuid.uuid4().hex[:12]
     work = out / f".custody-{export_id}.partial"
     with db.write() as s:
+        if approval is not None:
+            approvals.use(s, identity or actor, approval, clip_ids, export_id, stamp)
         chain.record(s, actor, "export.started", f"export:{export_id}", {
-            "clips": [c.id for c in clips], "reason": reason, "recipient": recipient, "out": str(out)})
+            "clips": [c.id for c in clips], "reason": reason, "recipient": recipient, "out": str(out),
+            "approval": approval})
     try:
         for clip in clips:
             problems = row_vs_event(clip, events.get(clip.id))

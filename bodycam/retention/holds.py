@@ -8,7 +8,7 @@ from bodycam.audit import chain
 from bodycam.db.engine import Database
 from bodycam.db.models import CaseClip, Clip, Hold
 from bodycam.errors import InputError, NotFound
-from bodycam.index.evidence import get_case, get_clips, is_held, set_hold
+from bodycam.index.evidence import get_case, get_clips, hold_in, is_held, set_hold
 from bodycam.store import ObjectStore
 from bodycam.timeutil import utcnow
 
@@ -25,13 +25,13 @@ def _clips_of(db: Database, clip_id: int | None, case: str | None) -> tuple[list
 
 
 def place(db: Database, store: ObjectStore, clip_id: int | None, case: str | None, reason: str, actor: str) -> int:
-    """Hold first on the objects, then the record: a crash leaves an extra hold, never a missing one."""
+    """The record, then the hold on the objects, then the commit: a crash leaves an extra hold, never a
+    missing one, and a refusal leaves neither."""
     if not reason.strip():
         raise InputError("--reason: required")
     if (clip_id is None) == (case is None):
         raise InputError("give a CLIP or --case CASE (one of them)")
     clips, case_id = _clips_of(db, clip_id, case)
-    set_hold(db, store, clips, True)
     with db.write() as s:
         hold = Hold(clip_id=clip_id, case_id=case_id, reason=reason, placed_by=actor, placed_at=utcnow())
         s.add(hold)
@@ -39,6 +39,8 @@ def place(db: Database, store: ObjectStore, clip_id: int | None, case: str | Non
         subject = f"case:{case}" if case else f"clip:{clip_id}"
         chain.record(s, actor, "hold.place", subject, {"hold": hold.id, "reason": reason,
                                                        "clips": [c.id for c in clips]})
+        s.flush()
+        hold_in(s, store, clips, True)
         return hold.id
 
 

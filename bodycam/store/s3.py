@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -39,6 +40,7 @@ from bodycam.errors import (
     ConfigError,
     IntegrityError,
     ObjectNotFound,
+    PermissionDenied,
     RetentionViolation,
     StoreAuthFailed,
     StoreError,
@@ -151,10 +153,16 @@ class S3Store(ObjectStore):
         if code == "NoSuchBucket":
             return BucketMissing(f"bucket {self.bucket} does not exist: run `bodycam init`")
         if code == "AccessDenied":
-            return StoreAuthFailed(f"S3 endpoint {self.endpoint} denied access: {what} ({code})")
+            return PermissionDenied(f"S3 endpoint {self.endpoint} denied {what} to this key "
+                                    f"(AccessDenied): its bucket policy does not allow it (deploy/s3-policy.json)")
         return StoreError(f"{self.url}: {what}: {code or 'error'}: {exc.message}")
 
     # -- set-up -----------------------------------------------------------------
+    def set_policy(self, policy: dict[str, Any]) -> None:
+        """Replace the bucket's policy (the per-role keys of bodycam.store.policy)."""
+        body = json.dumps(policy)
+        self._call("set bucket policy", lambda: self.client.set_bucket_policy(self.bucket, body))
+
     def ensure(self) -> None:
         try:
             self.check()
@@ -443,9 +451,10 @@ class S3Store(ObjectStore):
                 f"delete {key}",
                 lambda: self.client.remove_object(self.bucket, self.prefix + key, version_id=version),
             )
-        except (StoreError, StoreAuthFailed) as exc:
+        except (StoreError, PermissionDenied) as exc:
             if "AccessDenied" in str(exc):
-                raise RetentionViolation(f"{key} version {version}: the store refused the delete") from None
+                raise RetentionViolation(f"{key} version {version}: the store refused the delete "
+                                         "(its lock, or this key's bucket policy)") from None
             raise
 
     def delete_many(self, versions: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
