@@ -52,7 +52,7 @@ def deployment(pg_base_url: str, tmp_path: Path) -> Iterator[Deployment]:
     tag = f"{RUN_ID}{uuid.uuid4().hex[:4]}"
     logins = {r: f"u{tag}_{r.value}" for r in Role}
     for role, login in logins.items():
-        admin("users", "add", login, "--role", role.value)
+        admin("users", "add", login, "--role", role.value, *(["--badge", "P1"] if role is Role.OFFICER else []))
     try:
         yield Deployment(admin, url, logins)
     finally:
@@ -66,8 +66,8 @@ def deployment(pg_base_url: str, tmp_path: Path) -> Iterator[Deployment]:
 
 # (statement, roles that may run it); every statement touches no row, so only the privilege is tested
 PROBES: list[tuple[str, set[Role]]] = [
-    ("SELECT count(*) FROM clips", {Role.DOCK, Role.ANALYSIS, Role.CLERK, Role.INSPECTOR, Role.SUPERVISOR,
-                                    Role.RETENTION, Role.AUDITOR}),
+    ("SELECT count(*) FROM clips", set(RUNTIME)),
+    ("SELECT count(*) FROM ingest_items", set(RUNTIME) - {Role.ANALYSIS, Role.OFFICER}),
     ("SELECT count(*) FROM audit_events", set(RUNTIME)),
     ("INSERT INTO clips SELECT * FROM clips WHERE false", {Role.DOCK}),
     ("UPDATE clips SET sha256 = 'x' WHERE false", set()),
@@ -170,7 +170,7 @@ def _events(bodycam: Bodycam) -> list[AuditEvent]:
 
 def test_each_role_runs_the_commands_of_its_job_and_no_others(deployment: Deployment, tmp_path: Path) -> None:
     d = deployment
-    dock, analysis, clerk, inspector, supervisor, retention, auditor = (d.as_(r) for r in RUNTIME)
+    dock, analysis, clerk, inspector, supervisor, retention, auditor, _ = (d.as_(r) for r in RUNTIME)
     officers = tmp_path / "officers.csv"
     officers.write_text("badge,name,unit\nP1,Zhang Wei,PS-01\n")
     cases = tmp_path / "cases.csv"
@@ -263,3 +263,32 @@ def test_an_export_needs_a_supervisors_approval_used_once(deployment: Deployment
     assert [e["action"] for e in reversed(log)] == ["export.requested", "export.approved"]
     started = d.as_(Role.AUDITOR).json("audit", "log", "--action", "export.started")
     assert json.loads(json.dumps(started[0]["details"]))["approval"] == request["id"]
+
+
+def test_an_officer_sees_only_the_clips_recorded_under_their_badge(deployment: Deployment, tmp_path: Path) -> None:
+    dock = tmp_path / "dock"
+    age(make_clip(dock / "CAM1" / "CAM1_P1_20261101080000.mp4", 1.0),
+        make_clip(dock / "CAM2" / "CAM2_P2_20261101080000.mp4", 1.0, pattern="smptebars"))
+    deployment.as_(Role.DOCK)("ingest", "run", str(dock), "--no-analyse")
+    everyone = {c["officer"]: c["id"] for c in deployment.as_(Role.CLERK).json("clips", "search")}
+    officer = deployment.as_(Role.OFFICER)  # badge P1
+    assert [c["officer"] for c in officer.json("clips", "search")] == ["P1"]
+    officer("clips", "show", str(everyone["P1"]))
+    result = officer("clips", "show", str(everyone["P2"]), check=False)
+    assert result.exit_code == 51  # another officer's clip does not exist for them
+    url = deployment.url_for(Role.OFFICER)
+    assert attempt(url, "UPDATE clips SET recorded_start = now() WHERE false") is not None
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        badges = list(conn.execute(text("SELECT officer_badge FROM clips")).scalars())
+        flags = list(conn.execute(text("SELECT DISTINCT clip_id FROM clip_flags")).scalars())
+    engine.dispose()
+    assert badges == ["P1"] and set(flags) <= {everyone["P1"]}
+
+
+def test_users_add_refuses_an_officer_without_a_badge_and_a_badge_without_an_officer(
+        deployment: Deployment) -> None:
+    result = deployment.admin("users", "add", f"x{RUN_ID}", "--role", "officer", check=False)
+    assert result.exit_code == 50 and "--badge" in result.stderr
+    result = deployment.admin("users", "add", f"x{RUN_ID}", "--role", "clerk", "--badge", "P1", check=False)
+    assert result.exit_code == 50 and "--badge" in result.stderr

@@ -54,17 +54,19 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", "role", required=True, type=click.Choice([r.value for r in db_roles.Role]))
+@click.option("--badge", help="With --role officer: the officer's badge (they see only their own clips).")
 @click.option("--password-stdin", is_flag=True, help="Read a password from the first line of stdin "
                                                      "(else log in by the server's other methods: peer, cert).")
 @click.pass_context
-def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
+def users_add(ctx: click.Context, name: str, role: str, badge: str | None, password_stdin: bool) -> None:
     """A login role NAME, member of ROLE's group (again: adds the group; audited)."""
     app = get_app(ctx)
     db = app.ready_db()
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with db.write() as s:
-        created = db_roles.add_user(s, name, db_roles.Role(role), password)
-    app.audit("user.add", f"user:{name}", {"role": role, "created": created, "password_set": password is not None})
+        created = db_roles.add_user(s, name, db_roles.Role(role), password, badge)
+    app.audit("user.add", f"user:{name}", {"role": role, "badge": badge, "created": created,
+                                           "password_set": password is not None})
     click.echo(f"{'created' if created else 'updated'} {name}: member of {db_roles.Role(role).group}")
 
 

@@ -366,3 +366,11 @@ class ExportApproval(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     used_by: Mapped[str | None] = mapped_column(String(200))
     export_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class OfficerLogin(Base):
+    """Which badge a login role of the officer role is: row-level security shows it its own clips (0008)."""
+
+    __tablename__ = "officer_logins"
+    login: Mapped[str] = mapped_column(String(63), primary_key=True)
+    badge: Mapped[str] = mapped_column(String(BADGE_LEN))

@@ -17,9 +17,10 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
+from bodycam.db.models import OfficerLogin
 from bodycam.errors import InputError
 
 PREFIX = "bodycam_"
@@ -33,6 +34,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     RETENTION = "retention"
     AUDITOR = "auditor"
+    OFFICER = "officer"
     ADMIN = "admin"
 
     @property
@@ -49,6 +51,7 @@ ROLE_DUTIES: dict[Role, str] = {
                      "registries",
     Role.RETENTION: "plan and run the retention sweep (dispose clips past their retention)",
     Role.AUDITOR: "read everything; verify the audit chain and the seals; check",
+    Role.OFFICER: "see the clips recorded under their own badge (row-level security), change nothing",
     Role.ADMIN: "owns the schema: migrations (`bodycam init`), roles and users",
 }
 
@@ -65,7 +68,7 @@ REGISTRY = ("units", "officers", "devices", "device_assignments", "cases", "even
 INDEX = ("clips", "clip_flags", "clip_corrections", "attachments", "clip_sightings", "case_clips", "holds",
          "interrogation_sessions")
 WORK = ("ingest_items", "analysis_jobs")
-EVERY_TABLE = (*REGISTRY, *INDEX, *WORK, "audit_events", "export_approvals", "alembic_version")
+EVERY_TABLE = (*REGISTRY, *INDEX, *WORK, "audit_events", "export_approvals", "officer_logins", "alembic_version")
 
 _EVERYONE = (Grant(("SELECT",), ("alembic_version",)), Grant(("SELECT", "INSERT"), ("audit_events",)))
 _READ_ALL = Grant(("SELECT",), EVERY_TABLE)
@@ -116,6 +119,9 @@ GRANTS: dict[Role, tuple[Grant, ...]] = {
         Grant(("UPDATE",), ("holds",), ("released_at", "released_by", "release_reason")),
     ),
     Role.AUDITOR: (_READ_ALL,),
+    Role.OFFICER: (Grant(("SELECT",), (*REGISTRY, "clips", "clip_flags", "attachments", "clip_corrections",
+                                       "clip_sightings", "case_clips", "holds", "interrogation_sessions",
+                                       "officer_logins")),),
 }
 
 
@@ -228,10 +234,13 @@ def check_user_name(name: str) -> str:
     return name
 
 
-def add_user(session: Session, name: str, role: Role, password: str | None) -> bool:
-    """A login role for a person or service, member of ROLE's group; True if it was created."""
+def add_user(session: Session, name: str, role: Role, password: str | None, badge: str | None = None) -> bool:
+    """A login role for a person or service, member of ROLE's group; True if it was created.
+    An officer's login names its badge: it sees the clips recorded under that badge only."""
     require_postgresql(session)
     check_user_name(name)
+    if (role is Role.OFFICER) != (badge is not None):
+        raise InputError("--badge: required for --role officer, and only for it")
     if not _exists(session, role.group):
         raise InputError("no bodycam roles in this database yet: run `bodycam roles init` first")
     created = not _exists(session, name)
@@ -240,6 +249,9 @@ def add_user(session: Session, name: str, role: Role, password: str | None) -> b
     if password is not None:
         session.execute(text(f"ALTER ROLE {_ident(name)} PASSWORD {_literal(password)}"))
     session.execute(text(f"GRANT {_ident(role.group)} TO {_ident(name)}"))
+    if badge is not None:
+        session.execute(delete(OfficerLogin).where(OfficerLogin.login == name))
+        session.add(OfficerLogin(login=name, badge=badge))
     return created
 
 
