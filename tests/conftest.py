@@ -191,8 +191,12 @@ class Bodycam:
             raise AssertionError(f"bodycam {' '.join(args)} exited {result.exit_code}:\n{result.stderr}")
         return result
 
-    def json(self, *args: str) -> Any:
-        return json.loads(self(*args, "--format", "json").stdout)
+    def json(self, *args: str, ok: tuple[int, ...] = (0,)) -> Any:
+        """The command's JSON output; ``ok`` lists the exit codes that are not a failure (4: findings)."""
+        result = self(*args, "--format", "json", check=False)
+        if result.exit_code not in ok:
+            raise AssertionError(f"bodycam {' '.join(args)} exited {result.exit_code}:\n{result.stderr}")
+        return json.loads(result.stdout)
 
     def advance(self, **delta: float) -> None:
         """Move bodycam's clock; it then no longer agrees with the database server's."""

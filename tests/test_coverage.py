@@ -50,7 +50,7 @@ EXPECTED = {
     ("E3", "P2", "early_stop", 60.0),
     ("E4", "P3", "no_footage", 600.0),
     ("E5", "P2", "late_upload", 600.0),
-    ("E6", "P1;P2", "interrupted", 2.0),
+    ("E6", "P1, P2", "interrupted", 2.0),
     ("E7", "P1", "unreadable", 600.0),
     ("E8", "P1", "discontinuity", 30.0),
 }
@@ -112,8 +112,12 @@ def test_known_answers(db_url: str, tmp_path: Path) -> None:
     assert got == EXPECTED
     by_officer = {row["officer"]: row for row in r["by_officer"]}
     p1 = by_officer["P1"]
-    assert (p1["events"], p1["fully_covered"], p1["activation_rate"]) == (4, 1, 1.0)
-    assert p1["required_seconds"] == 2400 and p1["covered_seconds"] == 2340
+    # P1's four body-camera events and the interrogation E6 P1 led with P2 (counted for each of them)
+    assert (p1["events"], p1["fully_covered"], p1["activation_rate"]) == (5, 1, 1.0)
+    e6 = next(u for u in r["events"] if u["event_id"] == "E6")
+    assert p1["required_seconds"] == 2400 + e6["required_seconds"]
+    assert p1["covered_seconds"] == 2340 + e6["covered_seconds"]
+    assert by_officer["P2"]["events"] == 1 + sum(1 for u in r["events"] if u["officer"] == "P2")
     p3 = by_officer["P3"]
     assert (p3["events"], p3["with_footage"], p3["activation_rate"], p3["coverage"]) == (1, 0, 0.0, 0.0)
     assert {row["scenario"]: row["events"] for row in r["by_scenario"]} == {

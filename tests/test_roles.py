@@ -79,7 +79,7 @@ PROBES: list[tuple[str, set[Role]]] = [
     ("DELETE FROM audit_events WHERE false", set()),
     ("INSERT INTO holds SELECT * FROM holds WHERE false", {Role.SUPERVISOR}),
     ("UPDATE holds SET released_at = now() WHERE false", {Role.SUPERVISOR, Role.RETENTION}),
-    ("INSERT INTO case_clips SELECT * FROM case_clips WHERE false", {Role.SUPERVISOR}),
+    ("INSERT INTO case_clips SELECT * FROM case_clips WHERE false", {Role.SUPERVISOR, Role.DOCK}),
     ("DELETE FROM case_clips WHERE false", set()),
     ("UPDATE export_approvals SET decision = 'approved' WHERE false", {Role.SUPERVISOR}),
     ("UPDATE export_approvals SET used_at = now() WHERE false", {Role.CLERK, Role.SUPERVISOR}),

@@ -72,7 +72,8 @@ def test_demo_shows_the_deliberate_faults(tmp_path: Path, ffmpeg: str) -> None:
             "BODYCAM_STORE_URL": f"file://{instance / 'objects'}"}
     rows = json.loads(run_bodycam("clips", "search", "--officer", "P100001", "--format", "json",
                                   env=denv, check=True).stdout)
-    assert [r["device"] for r in rows] == ["DSJ-A0001"] * 3
+    assert [r["device"] for r in rows if r["kind"] == "dock"] == ["DSJ-A0001"] * 3
+    assert {r["device"] for r in rows if r["kind"] == "interrogation"} == {"ROOM-1"}  # P100001 interrogated
     assert [r["start"] for r in rows] == sorted(r["start"] for r in rows)
     late = json.loads(run_bodycam("clips", "search", "--flag", "late_upload", "--format", "json",
                                   env=denv, check=True).stdout)

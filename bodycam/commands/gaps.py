@@ -84,7 +84,7 @@ def render(r: Report, fmt: str, zone: Any) -> str:
         return output.to_csv(rows, FINDING_COLUMNS)
     shown = [{**x, "start": show(x["start"], zone), "end": show(x["end"], zone)} for x in rows]
     parts = [f"coverage {show(r.start, zone)} .. {show(r.end, zone)}: {len(r.units)} required recording(s), "
-             f"{len(rows)} finding(s)", output.table(shown, FINDING_COLUMNS[:-1]), "", "by officer:"]
+             f"{len(rows)} finding(s)", output.table(shown, FINDING_COLUMNS), "", "by officer:"]
     summary = [{**x, "findings": ", ".join(f"{k} {v}" for k, v in x["findings"].items()) or "-"}
                for x in r.summary("officer")]
     parts.append(output.table(summary, ["officer", "events", "fully_covered", "activation_rate", "required_seconds",

@@ -89,7 +89,9 @@ def _print_summary(s: Summary, fmt: str) -> None:
         "failures": [{"path": p, "error": e} for p, e in s.failures],
         "flagged_files": [{"path": p, "flags": f} for p, f in s.flagged_files],
         "skipped": [{"path": p, "reason": r} for p, r in s.skipped],
-        "manifest_errors": s.manifest_errors, "seal_error": str(s.seal_error) if s.seal_error else None,
+        "manifest_errors": s.manifest_errors,
+        "missing_files": [{"session": sid, "files": names} for sid, names in s.missing_files],
+        "seal_error": str(s.seal_error) if s.seal_error else None,
     }
     if fmt == "json":
         click.echo(output.to_json(data))
@@ -103,6 +105,8 @@ def _print_summary(s: Summary, fmt: str) -> None:
         click.echo(f"skipped: {path}: {reason}")
     for err in s.manifest_errors:
         click.echo(f"manifest: {err}")
+    for sid, names in s.missing_files:
+        click.echo(f"missing: session {sid}: listed in session.json, not received: {', '.join(names)}")
 
 
 @ingest.command("status")
@@ -114,7 +118,8 @@ def ingest_status(ctx: click.Context, fmt: str) -> None:
     st = status(app)
     if fmt == "json":
         click.echo(output.to_json({"counts": st.counts, "in_flight": st.in_flight, "failed": st.failed,
-                                   "abandoned_versions": st.abandoned_versions}))
+                                   "abandoned_versions": st.abandoned_versions,
+                                   "missing_files": st.missing_files}))
         return
     click.echo("  ".join(f"{k} {v}" for k, v in st.counts.items()) +
                f"  abandoned-versions {st.abandoned_versions}")
@@ -127,6 +132,10 @@ def ingest_status(ctx: click.Context, fmt: str) -> None:
         click.echo("\nfailed:")
         rows = [{**r, "at": show(r["at"], zone)} for r in st.failed]
         click.echo(output.table(rows, ["path", "attempts", "at", "error"]))
+    if st.missing_files:
+        click.echo("\ninterrogation files listed in session.json, never received:")
+        click.echo(output.table([{"session": m["session"], "files": ", ".join(m["missing"])}
+                                 for m in st.missing_files], ["session", "files"]))
 
 
 @ingest.command("watch")

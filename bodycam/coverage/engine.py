@@ -23,8 +23,8 @@ from bodycam.config import Settings
 from bodycam.coverage.intervals import holes, length, within
 from bodycam.db.models import Clip, ClipFlag, Event, EventOfficer, InterrogationSession, Officer, Unit
 
-KINDS = ("no_footage", "late_start", "early_stop", "interrupted", "discontinuity", "late_upload", "unreadable",
-         PENDING, FAILED)
+KINDS = ("no_footage", "late_start", "early_stop", "interrupted", "discontinuity", "missing_file", "late_upload",
+         "unreadable", PENDING, FAILED)
 UNREADABLE = ("unreadable", "empty")
 MAX_CLIP = timedelta(hours=24)
 
@@ -57,6 +57,8 @@ class Unit_:
     covered: float
     findings: list[Finding] = field(default_factory=list)
     footage: list[tuple[int, float, float]] = field(default_factory=list)
+    officers: tuple[str, ...] = ()
+    """Every officer the recording is required of (an interrogation's interrogators); `officer` is their label."""
 
 
 @dataclass
@@ -73,7 +75,9 @@ class Report:
         """Per officer, unit or scenario: events, fully covered, activation rate, coverage, findings."""
         groups: dict[str, list[Unit_]] = defaultdict(list)
         for u in self.units:
-            groups[str(getattr(u, by) or "-")].append(u)
+            keys = u.officers if by == "officer" and u.officers else (str(getattr(u, by) or "-"),)
+            for key in keys:  # an interrogation counts for each of its interrogators
+                groups[key].append(u)
         rows = []
         for key in sorted(groups):
             us = groups[key]
@@ -190,7 +194,13 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
         .join(Officer, Officer.id == EventOfficer.officer_id)
     ):
         people[event_id].append((officer_id, badge, unit_code.get(unit_id) if unit_id is not None else None))
-    rooms = dict(s.execute(select(InterrogationSession.event_id, InterrogationSession.room_device_id)).all())
+    rooms: dict[int, int] = {}
+    listed: dict[int, tuple[int, list[str]]] = {}
+    for event_pk, session_pk, room, manifest in s.execute(select(
+            InterrogationSession.event_id, InterrogationSession.id, InterrogationSession.room_device_id,
+            InterrogationSession.manifest)):
+        rooms[event_pk] = room
+        listed[event_pk] = (session_pk, _listed_names(manifest))
 
     lo, hi = start - MAX_CLIP, end + MAX_CLIP
     flags: dict[int, str] = {}
@@ -217,29 +227,49 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
             by_device.add(did, row)
     by_officer.freeze()
     by_device.freeze()
+    session_names: dict[int, set[str]] = defaultdict(set)
+    for session_pk, name in s.execute(select(Clip.session_id, Clip.source_name).where(Clip.session_id.is_not(None))):
+        if session_pk is not None:
+            session_names[session_pk].add(name)
 
     deadline = timedelta(hours=settings.ingest.upload_deadline_hours)
     result: list[Unit_] = []
     for ev in events:
         tol = settings.coverage.for_scenario(ev.scenario)
+        event_unit = unit_code.get(ev.unit_id) if ev.unit_id is not None else None
         if ev.scenario == "interrogation" and ev.id in rooms:
-            team = people.get(ev.id, [])
-            who = ";".join(sorted(b for _, b, _ in team)) or "-"
-            unit = next((u for _, _, u in team if u), unit_code.get(ev.unit_id) if ev.unit_id is not None else None)
-            owners = [(by_device, rooms[ev.id], who, unit)]
-        else:
-            event_unit = unit_code.get(ev.unit_id) if ev.unit_id is not None else None
-            owners = [(by_officer, oid, badge, unit or event_unit) for oid, badge, unit in people.get(ev.id, [])]
-        for index, owner, label, unit in owners:
-            if officers and not any(o in label.split(";") for o in officers):
+            team = tuple(sorted(b for _, b, _ in people.get(ev.id, [])))
+            unit = event_unit or next((u for _, _, u in people.get(ev.id, []) if u), None)
+            owners = [(by_device, rooms[ev.id], team, unit)]
+        else:  # the event's unit first: the finding belongs to the unit that had the event
+            owners = [(by_officer, oid, (badge,), event_unit or unit) for oid, badge, unit in people.get(ev.id, [])]
+        for index, owner, team, unit in owners:
+            if officers and not set(officers) & set(team):
                 continue
             if units and unit not in units:
                 continue
-            u = _cover(ev, index.overlapping(owner, _ts(ev.start), _ts(ev.end)), label, unit, tol, deadline)
+            u = _cover(ev, index.overlapping(owner, _ts(ev.start), _ts(ev.end)), ", ".join(team) or "-", unit,
+                       tol, deadline)
+            u.officers = team
+            if ev.id in listed:
+                _missing_files(u, ev, *listed[ev.id], session_names)
             if kinds:
                 u.findings = [f for f in u.findings if f.kind in kinds]
             result.append(u)
     return Report(start, end, result)
+
+
+def _listed_names(manifest: Any) -> list[str]:
+    files = manifest.get("files", []) if isinstance(manifest, dict) else []
+    return [f if isinstance(f, str) else str(f.get("name", "")) for f in files if isinstance(f, str | dict)]
+
+
+def _missing_files(u: Unit_, ev: _Ev, session_pk: int, names: list[str], stored: dict[int, set[str]]) -> None:
+    """Files the session's manifest lists that bodycam never received: named, not just a shorter coverage."""
+    missing = [n for n in names if n not in stored.get(session_pk, set())]
+    if missing:
+        u.findings.append(Finding(ev.event_id, ev.scenario, u.officer, u.unit, "missing_file", ev.start, ev.end, 0.0,
+                                  (), f"listed in session.json, never received: {', '.join(missing)}"))
 
 
 def _cover(ev: _Ev, clips: list[_ClipRow], who: str, unit: str | None, tol: Any, deadline: timedelta) -> Unit_:

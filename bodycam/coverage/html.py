@@ -15,7 +15,7 @@ from bodycam.timeutil import show
 
 COLOURS = {"no_footage": "#c0392b", "late_start": "#e67e22", "early_stop": "#e67e22", "interrupted": "#d35400",
            "discontinuity": "#8e44ad", "late_upload": "#2980b9", "unreadable": "#7f8c8d",
-           "analysis_pending": "#bdc3c7", "analysis_failed": "#95a5a6"}
+           "missing_file": "#8e44ad", "analysis_pending": "#bdc3c7", "analysis_failed": "#95a5a6"}
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}

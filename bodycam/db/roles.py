@@ -91,7 +91,7 @@ _INSPECTOR = (
 GRANTS: dict[Role, tuple[Grant, ...]] = {
     Role.DOCK: (
         Grant(("SELECT",), (*REGISTRY, *INDEX, *WORK)),
-        Grant(("INSERT",), ("clips", "clip_flags", "clip_corrections", "attachments", "clip_sightings",
+        Grant(("INSERT",), ("clips", "clip_flags", "clip_corrections", "attachments", "clip_sightings", "case_clips",
                             "interrogation_sessions", "ingest_items", "analysis_jobs", "cases", "events",
                             "event_officers", "officers", "units", "devices")),
         Grant(("UPDATE",), ("ingest_items", "analysis_jobs", "interrogation_sessions")),

@@ -40,10 +40,18 @@ class ClipFilter:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _sessions_of(officer_ids: Any) -> Any:
+    """Interrogation sessions whose interrogators include these officers: their clips are theirs too."""
+    return (select(InterrogationSession.id)
+            .join(EventOfficer, EventOfficer.event_id == InterrogationSession.event_id)
+            .where(EventOfficer.officer_id.in_(officer_ids)))
+
+
 def _query(f: ClipFilter) -> Select[Any]:
     q = select(Clip)
     if f.officers:  # by id, so the (officer_id, recorded_start) index serves the window too
-        q = q.where(Clip.officer_id.in_(select(Officer.id).where(Officer.badge.in_(f.officers))))
+        ids = select(Officer.id).where(Officer.badge.in_(f.officers))
+        q = q.where(or_(Clip.officer_id.in_(ids), Clip.session_id.in_(_sessions_of(ids))))
     if f.devices:
         q = q.where(Clip.device_id.in_(select(Device.id).where(Device.serial.in_(f.devices))))
     if f.case:
@@ -57,9 +65,10 @@ def _query(f: ClipFilter) -> Select[Any]:
                     Clip.recorded_start <= select(ev.c.end).scalar_subquery(),
                     Clip.recorded_end >= select(ev.c.start).scalar_subquery())
     if f.unit:
-        q = q.where(Clip.officer_id.in_(
-            select(Officer.id).join(Unit, Officer.unit_id == Unit.id).where(Unit.code == f.unit)
-        ) | Clip.device_id.in_(select(Device.id).join(Unit, Device.unit_id == Unit.id).where(Unit.code == f.unit)))
+        members = select(Officer.id).join(Unit, Officer.unit_id == Unit.id).where(Unit.code == f.unit)
+        q = q.where(Clip.officer_id.in_(members) | Clip.session_id.in_(_sessions_of(members))
+                    | Clip.device_id.in_(select(Device.id).join(Unit, Device.unit_id == Unit.id)
+                                         .where(Unit.code == f.unit)))
     if f.start is not None:  # clips overlapping the window
         q = q.where(Clip.recorded_end >= f.start)
     if f.end is not None:
@@ -83,16 +92,32 @@ def search(session: Session, f: ClipFilter) -> list[dict[str, Any]]:
             select(ClipFlag.clip_id, ClipFlag.flag).where(ClipFlag.clip_id.in_([c.id for c in clips]))
         ):
             flags.setdefault(clip_id, []).append(flag)
-    return [clip_row(c, sorted(flags.get(c.id, []))) for c in clips]
+    team = interrogators(session, {c.session_id for c in clips if c.session_id is not None})
+    return [clip_row(c, sorted(flags.get(c.id, [])), team.get(c.session_id or 0, [])) for c in clips]
 
 
-def clip_row(c: Clip, flags: list[str]) -> dict[str, Any]:
+def interrogators(session: Session, session_ids: set[int]) -> dict[int, list[str]]:
+    """Badges of each interrogation session's interrogators."""
+    out: dict[int, list[str]] = {}
+    if session_ids:
+        for sid, badge in session.execute(
+                select(InterrogationSession.id, Officer.badge)
+                .join(EventOfficer, EventOfficer.event_id == InterrogationSession.event_id)
+                .join(Officer, Officer.id == EventOfficer.officer_id)
+                .where(InterrogationSession.id.in_(session_ids)).order_by(Officer.badge)):
+            out.setdefault(sid, []).append(badge)
+    return out
+
+
+def clip_row(c: Clip, flags: list[str], team: list[str] | None = None) -> dict[str, Any]:
+    officers = sorted({*([c.officer_badge] if c.officer_badge else []), *(team or [])})
     return {
         "id": c.id,
         "sha256": c.sha256,
         "size": c.size,
         "kind": c.kind,
-        "officer": c.officer_badge or None,
+        "officer": c.officer_badge or (officers[0] if officers else None),
+        "officers": officers,
         "officer_source": c.officer_source or None,
         "device": c.device_serial or None,
         "start": c.recorded_start,

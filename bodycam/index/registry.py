@@ -16,6 +16,14 @@ def device_by_serial(session: Session, serial: str, kind: str = "body_camera") -
     return get_or_create(session, Device, "serial", serial, kind=kind, description="registered at ingest")
 
 
+def room_recorder(session: Session, room: str) -> Device:
+    """The interrogation recorder registered for ROOM (by the devices registry's ``room``), else the
+    device whose serial is ROOM; an unknown room's recorder is registered on first sight, as ROOM."""
+    found = session.scalar(select(Device).where(Device.kind == "interrogation_recorder", Device.room == room)
+                           .order_by(Device.id).limit(1))
+    return found or device_by_serial(session, room, "interrogation_recorder")
+
+
 def officer_by_badge(session: Session, badge: str) -> Officer:
     """The officer with this badge; an unknown one is registered on first sight."""
     return get_or_create(session, Officer, "badge", badge, name="")

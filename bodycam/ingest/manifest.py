@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +91,27 @@ def _time(path: Path, raw: dict[str, Any], key: str, zone: tzinfo, label: str | 
         return parse_time(value, zone)
     except InputError:
         raise InputError(f"{path}: key '{label or key}': not an ISO 8601 time: {value!r}") from None
+
+
+def place_in_order(start: datetime, end: datetime, durations: list[float | None]) -> list[datetime | None]:
+    """Starts of the listed files when the manifest gives none: one after the other from the
+    session's start, by their probed durations; after a file of unknown length (missing, or
+    unreadable), the rest are placed back from the session's end; files between two unknown
+    ones cannot be placed (None). Pure: the durations come from the caller."""
+    out: list[datetime | None] = [None] * len(durations)
+    at = start
+    first_unknown = len(durations)
+    for i, d in enumerate(durations):
+        if d is None:
+            first_unknown = i
+            break
+        out[i] = at
+        at += timedelta(seconds=d)
+    at = end
+    for i in range(len(durations) - 1, first_unknown, -1):
+        d = durations[i]
+        if d is None:
+            break
+        at -= timedelta(seconds=d)
+        out[i] = at
+    return out

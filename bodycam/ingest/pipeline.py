@@ -13,6 +13,7 @@ as abandoned on its ingest item, never lost from view.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import stat
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from bodycam import faults
 from bodycam.analysis import jobs
@@ -30,8 +32,8 @@ from bodycam.audit import chain
 from bodycam.clock import Clock, SystemClock
 from bodycam.config import Settings
 from bodycam.db.engine import Database
-from bodycam.db.models import Attachment, Clip, ClipCorrection, ClipFlag, ClipSighting, IngestItem
-from bodycam.errors import BodycamError, DatabaseUnreachable, IntegrityError, StoreUnreachable
+from bodycam.db.models import Attachment, Case, CaseClip, Clip, ClipCorrection, ClipFlag, ClipSighting, IngestItem
+from bodycam.errors import BodycamError, DatabaseUnreachable, IntegrityError, PermissionDenied, StoreUnreachable
 from bodycam.index.registry import assigned_officer, device_by_serial, officer_by_badge
 from bodycam.ingest.claims import Claim, claim, heartbeat, source_key
 from bodycam.ingest.discover import SourceFile
@@ -46,6 +48,8 @@ from bodycam.store import ObjectStore
 from bodycam.store.base import LOCK_PRECISION
 from bodycam.timeutil import utcnow
 
+log = logging.getLogger(__name__)
+
 OUTCOMES = ("ingested", "flagged", "duplicate", "done", "busy", "failed")
 
 
@@ -58,6 +62,8 @@ class SessionLink:
     start: datetime | None
     in_manifest: bool
     manifest_error: str | None = None
+    case: str | None = None
+    """The manifest's case: the session's files are linked to it as evidence."""
 
 
 @dataclass
@@ -218,8 +224,38 @@ def _run_claimed(ctx: Context, sf: SourceFile, kind: str, session: SessionLink |
     clip_id, outcome, flags = _index(ctx, sf, got.item_id, kind, session, rec, media, key, version, sha, etag, now,
                                      retain, sidecar)
     faults.point("after_index")
+    if session is not None and session.case and session.in_manifest and outcome != "duplicate":
+        _hold_evidence(ctx, clip_id)
     released = _release(ctx, sf, got.item_id, clip_id, sidecar is not None) if ctx.release != "keep" else False
     return Result(sf.path, outcome, sf.size, clip_id, sha, flags, released=released)
+
+
+def _link_to_case(s: Session, ctx: Context, clip_id: int, number: str, now: datetime) -> None:
+    """A file listed in a session's manifest is evidence in the manifest's case (registered with the session)."""
+    case = s.scalar(select(Case).where(Case.number == number))
+    if case is None:
+        return
+    reason = "listed in the interrogation manifest of its case"
+    s.add(CaseClip(case_id=case.id, clip_id=clip_id, linked_at=now, linked_by=ctx.actor, reason=reason))
+    chain.record(s, ctx.actor, "case.link", f"clip:{clip_id}", {"case": number, "reason": reason,
+                                                                "legal_hold": True})
+
+
+def _hold_evidence(ctx: Context, clip_id: int) -> None:
+    """The store's legal hold on a clip just linked as evidence. An ingest key may not set holds (its
+    bucket policy): the link stands, the store's retention lock keeps the object meanwhile, and
+    `bodycam check` with the holds key puts the hold on (it reports the difference until then)."""
+    from bodycam.index.evidence import set_hold
+
+    with ctx.db.read() as s:
+        clip = s.get(Clip, clip_id)
+    if clip is None:
+        return
+    try:
+        set_hold(ctx.db, ctx.store, [clip], True)
+    except PermissionDenied as exc:
+        log.warning("clip %s: linked as evidence; the store's legal hold waits for `bodycam check` "
+                    "with the holds key (%s)", clip_id, exc)
 
 
 @dataclass(frozen=True)
@@ -422,6 +458,8 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
                 reason=f"the dock measured the camera's clock {rec.clock_offset:+g} s off at docking"))
         for flag, detail in sorted(flags.items()):
             s.add(ClipFlag(clip_id=clip.id, flag=flag, detail=shown(detail), created_at=now))
+        if session is not None and session.case and session.in_manifest:
+            _link_to_case(s, ctx, clip.id, session.case, now)
         if analyse:
             jobs.enqueue(s, clip.id, now)
         outcome = "flagged" if flags else "ingested"

@@ -35,6 +35,8 @@ class Summary:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     flagged_files: list[tuple[str, list[str]]] = field(default_factory=list)
     manifest_errors: list[str] = field(default_factory=list)
+    missing_files: list[tuple[str, list[str]]] = field(default_factory=list)
+    """(session id, listed files neither in its folder nor stored)."""
     seal_error: BodycamError | None = None
     """Why the pass could not be sealed: the index or log contradicts the last seal
     (AuditChainBroken), or the store failed (StoreError)."""
@@ -80,17 +82,20 @@ def collect(ctx: Context, paths: list[Path], kind: str, summary: Summary) -> lis
                     else:
                         jobs.append((found, "dock", None))
             continue
-        from bodycam.ingest.sessions import session_links
+        from bodycam.ingest.sessions import session_folder
 
         for folder in session_folders(path):
-            links, other, error = session_links(ctx, folder)
-            if error:
-                summary.manifest_errors.append(shown(error))
+            found_session = session_folder(ctx, folder)
+            if found_session.error:
+                summary.manifest_errors.append(shown(found_session.error))
+            if found_session.missing:
+                summary.missing_files.append((found_session.session_id or "", list(found_session.missing)))
             for found in walk_files(folder, None, folder):
                 if isinstance(found, Skipped):
                     summary.skipped.append((shown(found.path), found.reason))
                 else:
-                    jobs.append((found, "interrogation", links.get(found.path.name, other)))
+                    jobs.append((found, "interrogation", found_session.links.get(found.path.name,
+                                                                                 found_session.other)))
     return jobs
 
 

@@ -19,6 +19,7 @@ from bodycam.db.models import IngestItem
 from bodycam.errors import BodycamError, InputError
 from bodycam.ingest.claims import worker_id
 from bodycam.ingest.pipeline import Context
+from bodycam.ingest.sessions import never_received
 from bodycam.timeutil import utcnow
 
 
@@ -78,6 +79,7 @@ class Status:
     in_flight: list[dict[str, Any]]
     failed: list[dict[str, Any]]
     abandoned_versions: int
+    missing_files: list[dict[str, Any]]
 
 
 def status(app: App) -> Status:
@@ -93,6 +95,7 @@ def status(app: App) -> Status:
         # only retaken attempts and duplicate races can leave abandoned versions
         abandoned = s.scalars(select(IngestItem.abandoned).where(
             (IngestItem.attempts > 1) | (IngestItem.outcome == "duplicate"))).all()
+        missing = never_received(s)
     return Status(
         counts={k: counts.get(k, 0) for k in ("claimed", "stored", "indexed", "released", "failed")},
         in_flight=[{"path": i.source_path, "state": i.state, "worker": i.claimed_by, "since": i.claimed_at,
@@ -101,6 +104,7 @@ def status(app: App) -> Status:
         failed=[{"path": i.source_path, "error": i.last_error, "attempts": i.attempts, "at": i.updated_at}
                 for i in failed],
         abandoned_versions=sum(len(a or []) for a in abandoned),
+        missing_files=missing,
     )
 
 
