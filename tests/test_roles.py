@@ -73,7 +73,7 @@ PROBES: list[tuple[str, set[Role]]] = [
     ("UPDATE clips SET sha256 = 'x' WHERE false", set()),
     ("UPDATE clips SET store_version = 'x' WHERE false", set()),
     ("UPDATE clips SET disposed_at = now() WHERE false", {Role.RETENTION}),
-    ("UPDATE clips SET recorded_start = now() WHERE false", {Role.CLERK, Role.SUPERVISOR}),
+    ("UPDATE clips SET recorded_start = now() WHERE false", {Role.CLERK, Role.SUPERVISOR, Role.DOCK}),
     ("DELETE FROM clips WHERE false", set()),
     ("UPDATE audit_events SET actor = 'x' WHERE false", set()),
     ("DELETE FROM audit_events WHERE false", set()),

@@ -91,6 +91,7 @@ def _print_summary(s: Summary, fmt: str) -> None:
         "skipped": [{"path": p, "reason": r} for p, r in s.skipped],
         "manifest_errors": s.manifest_errors,
         "missing_files": [{"session": sid, "files": names} for sid, names in s.missing_files],
+        "overlaps": [{"clips": [a, b], "seconds": sec} for a, b, sec in s.overlaps],
         "seal_error": str(s.seal_error) if s.seal_error else None,
     }
     if fmt == "json":
@@ -105,6 +106,8 @@ def _print_summary(s: Summary, fmt: str) -> None:
         click.echo(f"skipped: {path}: {reason}")
     for err in s.manifest_errors:
         click.echo(f"manifest: {err}")
+    for a, b, sec in s.overlaps:
+        click.echo(f"overlap: clips {a} and {b} of one camera overlap by {sec:g} s (both flagged overlap)")
     for sid, names in s.missing_files:
         click.echo(f"missing: session {sid}: listed in session.json, not received: {', '.join(names)}")
 

@@ -95,7 +95,8 @@ GRANTS: dict[Role, tuple[Grant, ...]] = {
                             "interrogation_sessions", "ingest_items", "analysis_jobs", "cases", "events",
                             "event_officers", "officers", "units", "devices")),
         Grant(("UPDATE",), ("ingest_items", "analysis_jobs", "interrogation_sessions")),
-        Grant(("UPDATE",), ("clips",), (*_ATTRIBUTION, "discontinuities", "retain_until")),
+        Grant(("UPDATE",), ("clips",), (*_ATTRIBUTION, "discontinuities", "retain_until", "recorded_start",
+                                        "recorded_end", "time_source")),  # segments placed after a pass
         Grant(("DELETE",), ("clip_flags",)),
     ),
     Role.ANALYSIS: (

@@ -19,6 +19,10 @@ class NameFacts:
     device: str | None = None
     officer: str | None = None
     start: datetime | None = None
+    seq: int | None = None
+    """A segment's sequence number: segments of one recording share the start in their names."""
+    recording: str | None = None
+    """The start as the name spells it (digits): what the segments of one recording share."""
 
 
 def parse_name(name: str, pattern: str | None, zone: tzinfo) -> NameFacts:
@@ -37,4 +41,6 @@ def parse_name(name: str, pattern: str | None, zone: tzinfo) -> NameFacts:
             start = None
         if start is not None and not sane(start):  # year 9999 or 0001: no time at all, and flagged as such
             start = None
-    return NameFacts(groups.get("device") or None, groups.get("officer") or None, start)
+    seq = groups.get("seq")
+    return NameFacts(groups.get("device") or None, groups.get("officer") or None, start,
+                     int(seq) if seq and seq.isdigit() else None, re.sub(r"\D", "", raw) if raw else None)

@@ -435,6 +435,8 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
         info = media.as_dict()
         if not is_plain(sf.path.name):
             info["source_name_bytes_hex"] = raw_hex(sf.path.name)
+        if rec.segment is not None:
+            info["segment"] = {"recording": rec.segment[0], "seq": rec.segment[1]}
         side = read_sidecar(sf.sidecar).data if sf.sidecar else None
         if side:
             info["sidecar"] = side

@@ -91,6 +91,8 @@ class Recording:
     camera_start: datetime | None = None
     """The start by the camera's clock, when a dock's measured offset corrected it."""
     clock_offset: float | None = None
+    segment: tuple[str, int] | None = None
+    """(recording, seq) when the start came from a segment's file name: placed after the pass."""
 
 
 def resolve(
@@ -137,8 +139,10 @@ def resolve(
         or _fits(name.device, SERIAL_LEN, "file name's device", flags) or _fits(camera, SERIAL_LEN, "camera", flags)
     officer = _fits(_str(sidecar.data.get("officer")), BADGE_LEN, "sidecar officer", flags) \
         or _fits(name.officer, BADGE_LEN, "file name's officer", flags)
+    segment = (name.recording, name.seq) if source == "filename" and name.recording and name.seq is not None \
+        else None
     return Recording(start, start + duration, source, device, officer, flags, camera_start,
-                     offset if camera_start else None)
+                     offset if camera_start else None, segment)
 
 
 def _fits(value: str | None, limit: int, what: str, flags: dict[str, str]) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -10,10 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bodycam.errors import BodycamError
 from bodycam.ingest.discover import Skipped, SourceFile, dock_cameras, session_folders, walk_files
 from bodycam.ingest.pipeline import Context, Result, SessionLink, ingest_file
 from bodycam.names import shown
+
+log = logging.getLogger(__name__)
 
 Job = tuple[SourceFile, str, SessionLink | None]
 
@@ -36,6 +41,9 @@ class Summary:
     flagged_files: list[tuple[str, list[str]]] = field(default_factory=list)
     manifest_errors: list[str] = field(default_factory=list)
     missing_files: list[tuple[str, list[str]]] = field(default_factory=list)
+    clip_ids: list[int] = field(default_factory=list)
+    overlaps: list[tuple[int, int, float]] = field(default_factory=list)
+    """(clip, clip, seconds): clips of one camera that overlap, flagged ``overlap``."""
     """(session id, listed files neither in its folder nor stored)."""
     seal_error: BodycamError | None = None
     """Why the pass could not be sealed: the index or log contradicts the last seal
@@ -49,6 +57,8 @@ class Summary:
         """Count one file's outcome (names recorded printable: see bodycam.names)."""
         if r.outcome in ("ingested", "flagged"):
             self.bytes += r.size
+            if r.clip_id is not None:
+                self.clip_ids.append(r.clip_id)
         if r.outcome == "ingested":
             self.ingested += 1
         elif r.outcome == "flagged":
@@ -154,10 +164,30 @@ def run_pass(
                 break
             time.sleep(min(max(stable / 4, 0.2), max(deadline - time.monotonic(), 0)))
     summary.pending = len(pending)
+    _settle(ctx, summary)
     if summary.ingested or summary.duplicates or summary.released:
         summary.seal_error = seal_after(ctx, "ingest")
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _settle(ctx: Context, summary: Summary) -> None:
+    """Place the segments and flag the overlaps of the cameras this pass stored clips of."""
+    from bodycam.db.models import Clip
+    from bodycam.index.segments import settle
+
+    if not summary.clip_ids:
+        return
+    with ctx.db.read() as s:
+        devices = set(s.scalars(select(Clip.device_serial).where(Clip.id.in_(summary.clip_ids),
+                                                                 Clip.device_serial != "")))
+    try:
+        done = settle(ctx.db, ctx.store, ctx.settings.retention, devices, ctx.actor, ctx.clock)
+    except BodycamError as exc:  # the files are stored and indexed: this is said, and done again next pass
+        log.warning("placing segments and checking overlaps failed: %s", exc)
+        summary.manifest_errors.append(f"segments and overlaps not checked: {exc}")
+        return
+    summary.overlaps = done.overlapping
 
 
 def seal_after(ctx: Context, reason: str) -> BodycamError | None:
