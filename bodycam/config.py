@@ -155,6 +155,8 @@ class Tolerance(_Section):
     start_seconds: float = Field(default=30.0, ge=0, description="late_start beyond this")
     end_seconds: float = Field(default=30.0, ge=0, description="early_stop beyond this")
     gap_seconds: float = Field(default=5.0, ge=0, description="interrupted: holes longer than this")
+    audio_only_counts: bool = Field(default=False, description="sound-only recordings cover the event (they are "
+                                                               "always marked audio_only in the report)")
 
 
 SCENARIO_CODES = ("dispatch", "stop_and_check", "on_scene_penalty", "search_and_seizure",

@@ -167,7 +167,8 @@ def test_scheduled_periods_and_reports(tmp_path: Path) -> None:
 
     from bodycam.app import App
     from bodycam.config import load_settings
-    from bodycam.coverage.scheduled import periods, write_reports
+    from bodycam.coverage.periods import scheduled as periods
+    from bodycam.coverage.scheduled import write_reports
 
     assert periods(date(2026, 11, 24), True, True, True) == [("daily", date(2026, 11, 23), date(2026, 11, 24))]
     monday_first = periods(date(2026, 6, 1), True, True, True)  # a Monday and the 1st

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from bodycam import output
-from bodycam.commands.gaps import render
+from bodycam.coverage.render import render
 from bodycam.demo.run import run_demo
 from bodycam.timeutil import show, utcnow
 

@@ -23,8 +23,9 @@ from bodycam.config import Settings
 from bodycam.coverage.intervals import holes, length, within
 from bodycam.db.models import Clip, ClipFlag, Event, EventOfficer, InterrogationSession, Officer, Unit
 
+AUDIO_ONLY = "audio_only"
 KINDS = ("no_footage", "late_start", "early_stop", "interrupted", "discontinuity", "missing_file", "late_upload",
-         "unreadable", PENDING, FAILED)
+         "unreadable", AUDIO_ONLY, PENDING, FAILED)
 UNREADABLE = ("unreadable", "empty")
 MAX_CLIP = timedelta(hours=24)
 
@@ -59,6 +60,8 @@ class Unit_:
     footage: list[tuple[int, float, float]] = field(default_factory=list)
     officers: tuple[str, ...] = ()
     """Every officer the recording is required of (an interrogation's interrogators); `officer` is their label."""
+    all_findings: list[Finding] = field(default_factory=list)
+    """Every finding, before a --kind filter: the summaries count these (a filter narrows the list, not the rates)."""
 
 
 @dataclass
@@ -66,6 +69,20 @@ class Report:
     start: datetime
     end: datetime
     units: list[Unit_]
+    names: dict[str, str] = field(default_factory=dict)
+    """Officers' names by badge, for display."""
+    events: int = 0
+    """Events in the period (before the unit, officer and scenario filters)."""
+
+    @property
+    def warnings(self) -> list[str]:
+        """What makes an empty report not a clean one."""
+        if self.events == 0:
+            return ["no required-recording events were imported for this period: nothing was checked "
+                    "(import them with `bodycam events import`)"]
+        if not self.units:
+            return ["no required recording matches the filters: nothing was checked"]
+        return []
 
     @property
     def findings(self) -> list[Finding]:
@@ -85,11 +102,12 @@ class Report:
             covered = sum(u.covered for u in us)
             kinds: dict[str, int] = defaultdict(int)
             for u in us:
-                for f in u.findings:
+                for f in u.all_findings:
                     kinds[f.kind] += 1
             with_footage = sum(1 for u in us if u.covered > 0)
             rows.append({
-                by: key, "events": len(us), "fully_covered": sum(1 for u in us if not u.findings),
+                by: key, **({"name": self.names.get(key, "")} if by == "officer" else {}),
+                "events": len(us), "fully_covered": sum(1 for u in us if not u.all_findings),
                 "with_footage": with_footage, "activation_rate": round(with_footage / len(us), 4),
                 "required_seconds": round(required, 1), "covered_seconds": round(covered, 1),
                 "coverage": round(covered / required, 4) if required else 1.0, "findings": dict(sorted(kinds.items())),
@@ -123,6 +141,8 @@ class _ClipRow(NamedTuple):
     discontinuities: list[Any]
     pending: str | None = None  # analysis_pending or analysis_failed: its pictures are not checked
     """Its picture analysis has not run yet: black, frozen or jumping pictures are not checked."""
+    audio: bool = False
+    """Sound only, no pictures."""
 
 
 def _epoch(column: Any, dialect: str) -> Any:
@@ -185,6 +205,7 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
     events = [_Ev(*row) for row in s.execute(
         select(Event.id, Event.event_id, Event.scenario, Event.start, Event.end, Event.unit_id)
         .where(Event.start < end, Event.end > start).order_by(Event.start))]
+    events_in_period = len(events)
     if scenarios:
         events = [e for e in events if e.scenario in scenarios]
     unit_code = dict(s.execute(select(Unit.id, Unit.code)).all())
@@ -207,6 +228,7 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
     for clip_id, flag in s.execute(select(ClipFlag.clip_id, ClipFlag.flag).where(ClipFlag.flag.in_(UNREADABLE))):
         flags[clip_id] = flag
     pending = dict(s.execute(select(ClipFlag.clip_id, ClipFlag.flag).where(ClipFlag.flag.in_((PENDING, FAILED)))).all())
+    audio = set(s.scalars(select(ClipFlag.clip_id).where(ClipFlag.flag == AUDIO_ONLY)))
     broken = select(ClipFlag.clip_id).where(ClipFlag.flag == "discontinuity")
     breaks: dict[int, list[Any]] = {
         cid: disc for cid, disc in s.execute(select(Clip.id, Clip.discontinuities).where(Clip.id.in_(broken)))
@@ -220,7 +242,7 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
              .where(Clip.recorded_start < hi, Clip.recorded_end > lo))
     for cid, oid, did, cs, ce, up in _raw_rows(s, query):
         row = _ClipRow(float(cs), float(ce), cid, float(up), flags.get(cid), breaks.get(cid, no_breaks),
-                       pending.get(cid))
+                       pending.get(cid), cid in audio)
         if oid is not None:
             by_officer.add(oid, row)
         if did in room_devices:
@@ -253,10 +275,14 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
             u.officers = team
             if ev.id in listed:
                 _missing_files(u, ev, *listed[ev.id], session_names)
+            u.all_findings = list(u.findings)
             if kinds:
                 u.findings = [f for f in u.findings if f.kind in kinds]
             result.append(u)
-    return Report(start, end, result)
+    names = {badge: name for badge, name in s.execute(
+        select(Officer.badge, Officer.name).where(Officer.badge.in_({b for u in result for b in u.officers})))
+        if name}
+    return Report(start, end, result, names, events_in_period)
 
 
 def _listed_names(manifest: Any) -> list[str]:
@@ -274,7 +300,8 @@ def _missing_files(u: Unit_, ev: _Ev, session_pk: int, names: list[str], stored:
 
 def _cover(ev: _Ev, clips: list[_ClipRow], who: str, unit: str | None, tol: Any, deadline: timedelta) -> Unit_:
     es, ee = _ts(ev.start), _ts(ev.end)
-    covered = within([(c.start, c.end) for c in clips], (es, ee))
+    counted = [c for c in clips if tol.audio_only_counts or not c.audio]
+    covered = within([(c.start, c.end) for c in counted], (es, ee))
     u = Unit_(ev.event_id, ev.scenario, who, unit, ev.start, ev.end, ee - es, length(covered),
               footage=[(c.id, c.start, c.end) for c in clips])
 
@@ -287,17 +314,22 @@ def _cover(ev: _Ev, clips: list[_ClipRow], who: str, unit: str | None, tol: Any,
     else:
         first, last = covered[0][0], covered[-1][1]
         if first - es > tol.start_seconds:
-            add("late_start", es, first, [c.id for c in clips if c.start == first])
+            add("late_start", es, first, [c.id for c in counted if c.start == first])
         if ee - last > tol.end_seconds:
-            add("early_stop", last, ee, [c.id for c in clips if c.end == last])
+            add("early_stop", last, ee, [c.id for c in counted if c.end == last])
         for a, b in holes((es, ee), covered):
             if a > es and b < ee and b - a > tol.gap_seconds:
-                add("interrupted", a, b, [c.id for c in clips if c.end == a or c.start == b])
+                add("interrupted", a, b, [c.id for c in counted if c.end == a or c.start == b])
     limit = ev.end + deadline
     late = [c for c in clips if c.uploaded > limit.timestamp()]
     if late:
         add("late_upload", es, ee, [c.id for c in late],
             f"uploaded after {limit.isoformat()} ({deadline.total_seconds() / 3600:g} h after the event)")
+    sound = [c for c in clips if c.audio]
+    if sound:
+        add(AUDIO_ONLY, es, ee, [c.id for c in sound],
+            f"sound only, no pictures: {'counted' if tol.audio_only_counts else 'not counted'} as coverage "
+            f"(audio_only_counts of {ev.scenario})")
     bad = [c for c in clips if c.bad]
     if bad:
         add("unreadable", es, ee, [c.id for c in bad], ", ".join(sorted({c.bad or "" for c in bad})))

@@ -11,11 +11,13 @@ from html import escape
 from typing import Any
 
 from bodycam.coverage.engine import Report, Unit_
+from bodycam.coverage.render import SUMMARY_COLUMNS, names_of, summary_rows
 from bodycam.timeutil import show
 
 COLOURS = {"no_footage": "#c0392b", "late_start": "#e67e22", "early_stop": "#e67e22", "interrupted": "#d35400",
            "discontinuity": "#8e44ad", "late_upload": "#2980b9", "unreadable": "#7f8c8d",
-           "missing_file": "#8e44ad", "analysis_pending": "#bdc3c7", "analysis_failed": "#95a5a6"}
+           "missing_file": "#8e44ad", "audio_only": "#16a085", "analysis_pending": "#bdc3c7",
+           "analysis_failed": "#95a5a6"}
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
@@ -23,6 +25,7 @@ h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;white-space:nowrap}
 th{background:#f3f3f3}.num{text-align:right}.ok{color:#1e8449}.bad{color:#c0392b}
+.warn{background:#fdf2d0;border:1px solid #e0b000;padding:6px 10px}
 .event{margin:14px 0;padding:8px;border:1px solid #ddd;border-radius:4px}
 .legend span{display:inline-block;margin-right:12px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px}
 """
@@ -77,20 +80,22 @@ def render_html(r: Report, zone: tzinfo) -> str:
         items = "".join(f"<li><b>{escape(f.kind)}</b> {escape(show(f.start, zone))} – {escape(show(f.end, zone))}"
                         f" ({f.seconds:g} s){' clips ' + escape(', '.join(map(str, f.clips))) if f.clips else ''}"
                         f"{' – ' + escape(f.detail) if f.detail else ''}</li>" for f in u.findings)
+        who = names_of(u.officer, r.names) or u.officer
         events.append(f'<div class="event"><b>{escape(u.event_id)}</b> {escape(u.scenario)} · officer '
-                      f"{escape(u.officer)} · unit {escape(u.unit or '–')} · covered {u.covered:.0f} of "
+                      f"{escape(who)} · unit {escape(u.unit or '–')} · covered {u.covered:.0f} of "
                       f"{u.required:.0f} s{_timeline(u, zone)}<ul>{items}</ul></div>")
-    cols = ["events", "fully_covered", "with_footage", "activation_rate", "required_seconds", "covered_seconds",
-            "coverage", "findings"]
-    status = (f'<p class="bad">{len(findings)} finding(s)</p>' if findings else '<p class="ok">No findings.</p>')
+    cols = SUMMARY_COLUMNS
+    warnings = "".join(f'<p class="warn">Warning: {escape(w)}</p>' for w in r.warnings)
+    status = warnings or (f'<p class="bad">{len(findings)} finding(s)</p>' if findings
+                          else '<p class="ok">No findings.</p>')
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>bodycam coverage report</title>
 <style>{STYLE}</style></head><body>
 <h1>Coverage report {escape(show(r.start, zone))} – {escape(show(r.end, zone))}</h1>
 <p>{len(r.units)} required recording(s).</p>{status}
-<h2>By officer</h2>{_table(r.summary("officer"), ["officer", *cols])}
-<h2>By unit</h2>{_table(r.summary("unit"), ["unit", *cols])}
-<h2>By scenario</h2>{_table(r.summary("scenario"), ["scenario", *cols])}
+<h2>By officer</h2>{_table(summary_rows(r, "officer"), ["officer", *cols])}
+<h2>By unit</h2>{_table(summary_rows(r, "unit"), ["unit", *cols])}
+<h2>By scenario</h2>{_table(summary_rows(r, "scenario"), ["scenario", *cols])}
 <h2>Events with findings</h2><p class="legend"><span><i class="sw" style="background:#27ae60"></i>footage</span>
 <span><i class="sw" style="background:#eee;border:1px solid #999"></i>required window</span>{legend}</p>
 {''.join(events) or '<p>None.</p>'}

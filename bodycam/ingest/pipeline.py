@@ -50,6 +50,9 @@ from bodycam.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
+AUDIO_ONLY = "audio_only"
+"""A recording with sound and no pictures (WAV, M4A): marked; coverage counts it per scenario's setting."""
+
 OUTCOMES = ("ingested", "flagged", "duplicate", "done", "busy", "failed")
 
 
@@ -387,6 +390,8 @@ def _flags_for(ctx: Context, sf: SourceFile, rec: Recording, media: MediaFacts, 
         flags["empty"] = "zero-byte file"
     elif media.error:
         flags["unreadable"] = media.error
+    elif media.audio_codec and not media.video_codec:
+        flags[AUDIO_ONLY] = f"sound only ({media.audio_codec}), no pictures"
     deadline = timedelta(hours=ctx.settings.ingest.upload_deadline_hours)
     if UNTRUSTED not in flags and uploaded - rec.end > deadline:  # an untrusted time says nothing of lateness
         hours = (uploaded - rec.end).total_seconds() / 3600

@@ -1,0 +1,106 @@
+"""Issue 15: the coverage report an inspector can trust and read.
+
+An empty period warns instead of showing green; a --kind filter narrows the list, not
+the rates; the periods are the inspector's days, weeks and months in their zone; CSV is in
+--tz; rates are percentages for people; officers are shown with their names; sound-only
+recordings are marked and count only where the scenario says so; a finding belongs to the
+unit of its event.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bodycam.coverage.periods import day_span, month_span, week_span
+from bodycam.errors import InputError
+from tests.conftest import Bodycam
+from tests.media import age, make_clip
+
+
+def test_periods_are_days_iso_weeks_and_months() -> None:
+    today = date(2026, 11, 25)  # a Wednesday
+    assert day_span("yesterday", today) == (date(2026, 11, 24), date(2026, 11, 25))
+    assert day_span("2026-02-28", today) == (date(2026, 2, 28), date(2026, 3, 1))
+    assert week_span("last", today) == (date(2026, 11, 16), date(2026, 11, 23))
+    assert week_span("this", today) == (date(2026, 11, 23), date(2026, 11, 30))
+    assert month_span("last", today) == (date(2026, 10, 1), date(2026, 11, 1))
+    assert month_span("2026-12", today) == (date(2026, 12, 1), date(2027, 1, 1))
+    with pytest.raises(InputError, match="--month"):
+        month_span("Nov", today)
+
+
+def test_an_empty_period_is_a_warning_in_every_format_never_green(local_bodycam: Bodycam, tmp_path: Path) -> None:
+    bodycam = local_bodycam
+    bodycam("init")
+    result = bodycam("gaps", "report", "--day", "yesterday")
+    assert "WARNING: no required-recording events were imported" in result.stdout
+    assert "bodycam: warning: no required-recording events" in result.stderr
+    assert bodycam.json("gaps", "report", "--week", "last")["warnings"]
+    html = tmp_path / "r.html"
+    bodycam("gaps", "report", "--month", "this", "--format", "html", "--out", str(html))
+    assert "Warning: no required-recording events" in html.read_text() and "No findings." not in html.read_text()
+    result = bodycam("gaps", "report", "--day", "yesterday", "--from", "2026-01-01", check=False)
+    assert result.exit_code == 50 and "give the period once" in result.stderr
+
+
+@pytest.fixture
+def day(local_bodycam: Bodycam, tmp_path: Path) -> tuple[Bodycam, datetime]:
+    """Two officers of PS-01; E1 (P1, unit PS-02's event) half covered; E2 (P2) covered by sound only."""
+    bodycam = local_bodycam
+    bodycam.env["BODYCAM_TZ"] = "Asia/Shanghai"
+    bodycam("init")
+    start = (bodycam.clock.now() - timedelta(hours=2)).replace(microsecond=0)
+    (tmp_path / "officers.csv").write_text("badge,name,unit\nP1,Zhang Wei,PS-01\nP2,Li Na,PS-01\n")
+    bodycam("officers", "import", str(tmp_path / "officers.csv"))
+    dock = tmp_path / "dock"
+    age(make_clip(dock / "CAM1" / f"CAM1_P1_{start:%Y%m%d%H%M%S}.mp4", 2.0))
+    wav = dock / "CAM2" / f"CAM2_P2_{start:%Y%m%d%H%M%S}.wav"
+    wav.parent.mkdir(parents=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=duration=60", str(wav)], check=True)
+    age(wav)
+    iso = start.isoformat()
+    end = (start + timedelta(seconds=60)).isoformat()
+    (tmp_path / "events.csv").write_text(f"event_id,scenario,start,end,officers,unit\n"
+                                         f"E1,dispatch,{iso},{end},P1,PS-02\nE2,dispatch,{iso},{end},P2,PS-01\n")
+    bodycam("events", "import", str(tmp_path / "events.csv"))
+    bodycam("ingest", "run", str(dock), "--source-tz", "UTC")
+    return bodycam, start
+
+
+def span(start: datetime) -> list[str]:
+    return ["--from", (start - timedelta(hours=1)).isoformat(), "--to", (start + timedelta(hours=1)).isoformat()]
+
+
+def test_sound_only_is_marked_and_counts_only_where_the_scenario_says(day: tuple[Bodycam, datetime],
+                                                                     tmp_path: Path) -> None:
+    bodycam, start = day
+    assert [c["flags"] for c in bodycam.json("clips", "search", "--officer", "P2")] == [["audio_only"]]
+    report = bodycam.json("gaps", "report", *span(start), ok=(4,))
+    e2 = sorted(f["kind"] for f in report["findings"] if f["event_id"] == "E2")
+    assert e2 == ["audio_only", "no_footage"]
+    (tmp_path / "bodycam.toml").write_text("[coverage.scenarios.dispatch]\naudio_only_counts = true\n")
+    bodycam.env["BODYCAM_CONFIG"] = str(tmp_path / "bodycam.toml")
+    report = bodycam.json("gaps", "report", *span(start), ok=(4,))
+    assert sorted(f["kind"] for f in report["findings"] if f["event_id"] == "E2") == ["audio_only"]
+
+
+def test_the_summary_counts_every_finding_under_a_kind_filter_and_reads_for_people(
+        day: tuple[Bodycam, datetime]) -> None:
+    bodycam, start = day
+    full = bodycam.json("gaps", "report", *span(start), ok=(4,))
+    narrow = bodycam.json("gaps", "report", *span(start), "--kind", "early_stop", ok=(0, 4))
+    assert {f["kind"] for f in narrow["findings"]} <= {"early_stop"}
+    assert narrow["by_officer"] == full["by_officer"]  # a filter narrows the list, not the rates
+    assert {r["unit"] for r in full["by_unit"]} == {"PS-01", "PS-02"}
+    assert next(f for f in full["findings"] if f["event_id"] == "E1")["unit"] == "PS-02"  # the event's unit
+
+    table = bodycam("gaps", "report", *span(start), check=False).stdout
+    assert "Zhang Wei (P1)" in table and "%" in table and "by unit:" in table and "by scenario:" in table
+    csv_text = bodycam("gaps", "report", *span(start), "--format", "csv", check=False).stdout
+    assert "+08:00" in csv_text  # in --tz (Asia/Shanghai)
+    by_unit = bodycam("gaps", "report", *span(start), "--format", "csv", "--summary", "unit", check=False).stdout
+    assert by_unit.splitlines()[0].startswith("unit,events,") and " %" in by_unit
