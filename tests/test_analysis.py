@@ -50,7 +50,7 @@ def findings(bodycam: Bodycam) -> list[str]:
 
 def test_the_camera_is_released_before_the_analysis(bodycam: Bodycam, tmp_path: Path, ffmpeg: str) -> None:
     bodycam("init")
-    bodycam("events", "import", str(events_file(tmp_path)))
+    bodycam("events", "import", str(events_file(tmp_path)), "--unknown", "warn")
     src = black_clip(tmp_path / "dock" / "CAM1" / f"CAM1_P1_{START:%Y%m%d%H%M%S}.mp4")
     bodycam("ingest", "run", str(tmp_path / "dock"), "--release", "delete", "--no-analyse")
     assert not src.exists()  # released: stored, verified, indexed; the decode has not run
@@ -176,7 +176,7 @@ def test_several_workers_in_one_process_take_each_job_once(bodycam: Bodycam, tmp
 def test_a_clip_whose_workers_keep_dying_is_given_up_not_retried_forever(bodycam: Bodycam, tmp_path: Path,
                                                                          ffmpeg: str) -> None:
     bodycam("init")
-    bodycam("events", "import", str(events_file(tmp_path)))
+    bodycam("events", "import", str(events_file(tmp_path)), "--unknown", "warn")
     black_clip(tmp_path / "dock" / "CAM1" / f"CAM1_P1_{START:%Y%m%d%H%M%S}.mp4")
     bodycam("ingest", "run", str(tmp_path / "dock"), "--no-analyse")
     app = bodycam.app()

@@ -63,9 +63,9 @@ def build(db_url: str, tmp_path: Path) -> dict[str, str]:
         "BODYCAM_DATABASE_URL", "BODYCAM_STORE_URL")}
     run_bodycam("init", env=env, check=True)
     (tmp_path / "events.csv").write_text(EVENTS)
-    out = json.loads(run_bodycam("events", "import", str(tmp_path / "events.csv"), "--format", "json", env=env,
-                                 check=True).stdout)
-    assert out["created"] == 7
+    out = json.loads(run_bodycam("events", "import", str(tmp_path / "events.csv"), "--unknown", "warn",
+                                 "--format", "json", env=env, check=True).stdout)
+    assert out["created"] == 7 and any("unknown badge 'P1'" in w for w in out["warnings"])
     again = json.loads(run_bodycam("events", "import", str(tmp_path / "events.csv"), "--format", "json",
                                    env=env, check=True).stdout)
     assert (again["created"], again["updated"]) == (0, 0)

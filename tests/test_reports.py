@@ -54,7 +54,7 @@ def day(local_bodycam: Bodycam, tmp_path: Path) -> tuple[Bodycam, datetime]:
     bodycam.env["BODYCAM_TZ"] = "Asia/Shanghai"
     bodycam("init")
     start = (bodycam.clock.now() - timedelta(hours=2)).replace(microsecond=0)
-    (tmp_path / "officers.csv").write_text("badge,name,unit\nP1,Zhang Wei,PS-01\nP2,Li Na,PS-01\n")
+    (tmp_path / "officers.csv").write_text("badge,name,unit\nP1,Zhang Wei,PS-01\nP2,Li Na,PS-01\nP3,Wang Qiang,PS-02\n")
     bodycam("officers", "import", str(tmp_path / "officers.csv"))
     dock = tmp_path / "dock"
     age(make_clip(dock / "CAM1" / f"CAM1_P1_{start:%Y%m%d%H%M%S}.mp4", 2.0))
@@ -104,3 +104,27 @@ def test_the_summary_counts_every_finding_under_a_kind_filter_and_reads_for_peop
     assert "+08:00" in csv_text  # in --tz (Asia/Shanghai)
     by_unit = bodycam("gaps", "report", *span(start), "--format", "csv", "--summary", "unit", check=False).stdout
     assert by_unit.splitlines()[0].startswith("unit,events,") and " %" in by_unit
+
+
+def test_an_event_naming_an_unknown_badge_or_unit_is_refused_or_imported_with_a_warning(
+        local_bodycam: Bodycam, tmp_path: Path) -> None:
+    bodycam = local_bodycam
+    bodycam("init")
+    (tmp_path / "officers.csv").write_text("badge,name,unit\nP1,Zhang Wei,PS-01\n")
+    bodycam("officers", "import", str(tmp_path / "officers.csv"))
+    events = tmp_path / "events.csv"
+    events.write_text("event_id,scenario,start,end,officers,unit\n"
+                      "E1,dispatch,2026-11-24T08:00:00Z,2026-11-24T08:10:00Z,P1,PS-01\n"
+                      "E2,dispatch,2026-11-24T09:00:00Z,2026-11-24T09:10:00Z,P1;P9,PS-01\n"
+                      "E3,dispatch,2026-11-24T10:00:00Z,2026-11-24T10:10:00Z,P1,PS-99\n")
+    result = bodycam("events", "import", str(events), check=False)
+    assert result.exit_code == 50
+    assert result.stderr.strip() == (f"bodycam: error: {events}:3: field 'officers': unknown badge 'P9' (not in the "
+                                     "officers registry); import the registry first, or --unknown warn")
+    assert bodycam.json("gaps", "report", "--day", "2026-11-24")["warnings"]  # nothing was imported
+    out = bodycam.json("events", "import", str(events), "--unknown", "warn")
+    assert out["created"] == 3 and out["warnings"] == [
+        f"{events}:3: field 'officers': unknown badge 'P9' (not in the officers registry): imported",
+        f"{events}:4: field 'unit': unknown unit 'PS-99' (no officer or device of it is registered): imported"]
+    log = bodycam.json("audit", "log", "--action", "events.import")
+    assert len(log[0]["details"]["warnings"]) == 2

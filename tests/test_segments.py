@@ -47,7 +47,7 @@ def test_segments_get_their_own_start_and_an_overlapping_clip_is_flagged(local_b
     events = tmp_path / "events.csv"
     events.write_text("event_id,scenario,start,end,officers\n"
                       f"E1,dispatch,{start.isoformat()},{(start + timedelta(seconds=5)).isoformat()},P1\n")
-    bodycam("events", "import", str(events))
+    bodycam("events", "import", str(events), "--unknown", "warn")
     summary = bodycam.json("ingest", "run", str(tmp_path / "dock"))
     assert summary["overlaps"] == []
 

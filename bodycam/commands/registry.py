@@ -8,7 +8,7 @@ import click
 
 from bodycam import output
 from bodycam.commands import format_option, get_app
-from bodycam.index.imports import run_import
+from bodycam.index.imports import UNKNOWN, run_import
 
 COLUMNS = {
     "officers": "badge, name, unit",
@@ -27,13 +27,17 @@ def _group(kind: str) -> click.Group:
     @group.command("import", help=f"Import {kind} from CSV or JSON (columns: {COLUMNS[kind]}). "
                                   "All rows or none; re-importing the same file changes nothing.")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--unknown", type=click.Choice(UNKNOWN), default="refuse", show_default=True,
+                  hidden=kind != "events",
+                  help="An event naming a badge or unit the registries do not know: refuse the file, or "
+                       "import it with a warning per row.")
     @format_option
     @click.pass_context
-    def import_(ctx: click.Context, file: Path, fmt: str) -> None:
+    def import_(ctx: click.Context, file: Path, unknown: str, fmt: str) -> None:
         app = get_app(ctx)
-        result = run_import(app.ready_db(), kind, file, app.settings.zone, app.actor)
+        result = run_import(app.ready_db(), kind, file, app.settings.zone, app.actor, unknown=unknown)
         data = {"kind": kind, "rows": result.rows, "created": result.created, "updated": result.updated,
-                "unchanged": result.unchanged, "changes": result.changes,
+                "unchanged": result.unchanged, "changes": result.changes, "warnings": result.warnings,
                 "clips": [{"clip_id": c.clip_id, "change": c.note, "from": c.before or None, "to": c.after or None}
                           for c in result.clip_changes]}
         if fmt == "json":
@@ -43,6 +47,8 @@ def _group(kind: str) -> click.Group:
                        f"{result.unchanged} unchanged")
             for change in result.changes:
                 click.echo(f"  changed {change}")
+            for warning in result.warnings:
+                click.echo(f"  warning: {warning}")
             for c in result.clip_changes:
                 if c.note == "reattributed":
                     click.echo(f"  clip {c.clip_id}: officer {c.before or '(none)'} -> {c.after or '(none)'}")

@@ -49,6 +49,8 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     changes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Rows imported although they name what the registries do not know (--unknown warn)."""
     clip_changes: list[Change] = field(default_factory=list)
     """Clips re-attributed (or flagged) because the assignment history changed."""
 
@@ -155,7 +157,29 @@ def cases(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> No
         _upsert(s, Case, "number", v["number"], values, result)
 
 
-def events(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
+UNKNOWN = ("refuse", "warn")
+"""What an events import does with a badge or unit the registries do not know."""
+
+
+def _check_known(s: Session, rows: list[Row], unknown: str, result: ImportResult) -> None:
+    """An event naming an officer or unit nobody registered is refused (the default: a typo would make a
+    false no_footage), or imported with a warning naming the row and field."""
+    badges = set(s.scalars(select(Officer.badge)))
+    units = set(s.scalars(select(Unit.code)))
+    for row in rows:
+        v = row.values
+        named = [b.strip() for b in v["officers"].split(";") if b.strip()]
+        problems = [("officers", f"unknown badge {b!r} (not in the officers registry)") for b in named
+                    if b not in badges]
+        if v["unit"] and v["unit"] not in units:
+            problems.append(("unit", f"unknown unit {v['unit']!r} (no officer or device of it is registered)"))
+        for name, why in problems:
+            if unknown == "refuse":
+                raise row.fail(name, f"{why}; import the registry first, or --unknown warn")
+            result.warnings.append(f"{row.where}: field '{name}': {why}: imported")
+
+
+def events(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult, unknown: str = "refuse") -> None:
     for row in rows:
         v = row.values
         if v["end"] < v["start"]:
@@ -166,6 +190,7 @@ def events(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> N
         long = next((b for b in badges if len(b) > BADGE_LEN), None)
         if long is not None:
             raise row.fail("officers", f"badge {long[:20]!r}... is longer than {BADGE_LEN} characters")
+    _check_known(s, rows, unknown, result)
     for row in rows:
         v = row.values
         case_id = None
@@ -220,7 +245,8 @@ WRITERS: dict[str, Callable[[Session, list[Row], tzinfo, ImportResult], None]] =
 }
 
 
-def run_import(db: Database, kind: str, path: Path, zone: tzinfo, actor: str) -> ImportResult:
+def run_import(db: Database, kind: str, path: Path, zone: tzinfo, actor: str, *,
+               unknown: str = "refuse") -> ImportResult:
     """Validate every row, then write all of them (or none) with one audit event."""
     rows = read_rows(path, fields_for(kind, zone))
     keys = [r.values[fields_for(kind, zone)[0].name] for r in rows]
@@ -230,10 +256,14 @@ def run_import(db: Database, kind: str, path: Path, zone: tzinfo, actor: str) ->
         raise InputError(f"{where}: field '{fields_for(kind, zone)[0].name}': {dup!r} appears twice in the file")
     result = ImportResult(kind, rows=len(rows))
     with db.write() as s:
-        WRITERS[kind](s, rows, zone, result)
+        if kind == "events":
+            events(s, rows, zone, result, unknown)
+        else:
+            WRITERS[kind](s, rows, zone, result)
         if result.created or result.updated:
             chain.record(s, actor, f"{kind}.import", f"registry:{kind}", {
                 "file": str(path), "rows": result.rows, "created": result.created, "updated": result.updated,
+                "warnings": result.warnings[:100],
                 "changes": result.changes[:100], "clips_changed": len(result.clip_changes),
             })
             chain.record_many(s, actor, [c.audit_entry() for c in result.clip_changes])
