@@ -128,3 +128,30 @@ def test_an_event_naming_an_unknown_badge_or_unit_is_refused_or_imported_with_a_
         f"{events}:4: field 'unit': unknown unit 'PS-99' (no officer or device of it is registered): imported"]
     log = bodycam.json("audit", "log", "--action", "events.import")
     assert len(log[0]["details"]["warnings"]) == 2
+
+
+def test_the_registries_can_be_listed_and_shown(local_bodycam: Bodycam, tmp_path: Path) -> None:
+    bodycam = local_bodycam
+    bodycam("init")
+    (tmp_path / "officers.csv").write_text("badge,name,unit\nP1,张伟,PS-01\nP2,Li Na,PS-02\n")
+    (tmp_path / "devices.csv").write_text("serial,kind,unit,room\nCAM1,body_camera,PS-01,\n"
+                                          "REC-7,interrogation_recorder,PS-01,讯问室 1\n")
+    (tmp_path / "assignments.csv").write_text("device,officer,start,end\nCAM1,P1,2026-10-01T00:00:00Z,\n")
+    (tmp_path / "cases.csv").write_text("number,title,status,opened_at,closed_at\n"
+                                        "C-1,theft,open,2026-11-01T00:00:00Z,\n")
+    (tmp_path / "events.csv").write_text("event_id,scenario,start,end,officers,unit,case_id\n"
+                                         "E1,dispatch,2026-11-24T08:00:00Z,2026-11-24T08:10:00Z,P1;P2,PS-01,C-1\n")
+    for kind in ("officers", "devices", "assignments", "cases", "events"):
+        bodycam(kind, "import", str(tmp_path / f"{kind}.csv"))
+    assert [(o["badge"], o["name"], o["unit"]) for o in bodycam.json("officers", "list", "--unit", "PS-02")] == [
+        ("P2", "Li Na", "PS-02")]
+    assert {d["serial"]: d["assigned_to"] for d in bodycam.json("devices", "list")} == {"CAM1": "P1", "REC-7": None}
+    assert bodycam.json("officers", "show", "P1")["assignments"][0]["device"] == "CAM1"
+    assert [c["number"] for c in bodycam.json("cases", "list", "--status", "open")] == ["C-1"]
+    assert bodycam.json("cases", "show", "C-1")["events"][0]["event_id"] == "E1"
+    (event,) = bodycam.json("events", "list", "--from", "2026-11-24", "--to", "2026-11-25")
+    assert (event["officers"], event["unit"], event["case"]) == (["P1", "P2"], "PS-01", "C-1")
+    result = bodycam("events", "show", "E9", check=False)
+    assert result.exit_code == 51 and result.stderr.strip() == "bodycam: error: event 'E9': not in the registry"
+    assert "张伟" in bodycam("officers", "list").stdout
+    assert bodycam.json("audit", "log", "--action", "officers.show")[0]["subject"] == "officer:P1"
