@@ -155,3 +155,40 @@ def test_the_registries_can_be_listed_and_shown(local_bodycam: Bodycam, tmp_path
     assert result.exit_code == 51 and result.stderr.strip() == "bodycam: error: event 'E9': not in the registry"
     assert "张伟" in bodycam("officers", "list").stdout
     assert bodycam.json("audit", "log", "--action", "officers.show")[0]["subject"] == "officer:P1"
+
+
+def test_a_supervisor_reviews_a_finding_and_the_report_shows_it_with_the_pass_rate(
+        day: tuple[Bodycam, datetime]) -> None:
+    bodycam, start = day
+    report = bodycam.json("gaps", "report", *span(start), ok=(4,))
+    e1 = next(f for f in report["findings"] if f["event_id"] == "E1")
+    assert e1["id"].startswith("E1#") and e1["review"] is None
+    p1 = next(r for r in report["by_officer"] if r["officer"] == "P1")
+    assert (p1["unreviewed"], p1["passed"], p1["pass_rate"]) == (1, 0, 0.0)
+
+    bodycam("gaps", "review", e1["id"], "--result", "justified", "--note", "battery died; spare issued")
+    report = bodycam.json("gaps", "report", *span(start), ok=(4,))
+    assert next(f for f in report["findings"] if f["id"] == e1["id"])["review"] == "justified"
+    p1 = next(r for r in report["by_officer"] if r["officer"] == "P1")
+    assert (p1["reviewed"], p1["unreviewed"], p1["passed"], p1["pass_rate"]) == (1, 0, 1, 1.0)
+    bodycam("gaps", "review", e1["id"], "--result", "violation", "--note", "no battery report was filed")
+    p1 = next(r for r in bodycam.json("gaps", "report", *span(start), ok=(4,))["by_officer"] if r["officer"] == "P1")
+    assert (p1["violations"], p1["pass_rate"]) == (1, 0.0)  # the newest verdict counts; both are kept
+    assert [e["details"]["result"] for e in bodycam.json("audit", "log", "--action", "finding.review")] == [
+        "violation", "justified"]
+
+    result = bodycam("gaps", "review", "E1#00000000", "--result", "justified", "--note", "x", check=False)
+    assert result.exit_code == 51 and "not a finding of event E1" in result.stderr
+    result = bodycam("gaps", "review", "E1", "--result", "justified", "--note", "x", check=False)
+    assert result.exit_code == 50
+
+
+def test_a_review_sample_draws_per_officer_and_the_seed_draws_it_again(day: tuple[Bodycam, datetime]) -> None:
+    bodycam, start = day
+    first = bodycam.json("gaps", "sample", "--per-officer", "1", *span(start))
+    assert sorted(p["officer"] for p in first["sample"]) == ["P1", "P2"]
+    again = bodycam.json("gaps", "sample", "--per-officer", "1", *span(start), "--seed", str(first["seed"]))
+    assert again["sample"] == first["sample"]
+    assert bodycam.json("audit", "log", "--action", "gaps.sample")[0]["details"]["seed"] == first["seed"]
+    result = bodycam("gaps", "sample", "--per-officer", "1", "--period", "week", "--day", "today", check=False)
+    assert result.exit_code == 50

@@ -83,6 +83,7 @@ PROBES: list[tuple[str, set[Role]]] = [
     ("DELETE FROM case_clips WHERE false", set()),
     ("UPDATE export_approvals SET decision = 'approved' WHERE false", {Role.SUPERVISOR}),
     ("UPDATE export_approvals SET used_at = now() WHERE false", {Role.CLERK, Role.SUPERVISOR}),
+    ("INSERT INTO finding_reviews SELECT * FROM finding_reviews WHERE false", {Role.SUPERVISOR}),
     ("UPDATE analysis_jobs SET state = 'done' WHERE false", {Role.DOCK, Role.ANALYSIS}),
     ("INSERT INTO events SELECT * FROM events WHERE false", {Role.DOCK, Role.INSPECTOR, Role.SUPERVISOR}),
     ("INSERT INTO officers SELECT * FROM officers WHERE false", {Role.DOCK, Role.INSPECTOR, Role.SUPERVISOR}),

@@ -65,7 +65,7 @@ def test_demo_shows_the_deliberate_faults(tmp_path: Path, ffmpeg: str) -> None:
     assert time.monotonic() - started < 120
     out = proc.stdout
     for expected in ("late_upload", "unreadable", "officer_conflict", "ROOM-1_part3.mp4", "verified", "no_footage",
-                     "late_start", "early_stop", "interrupted", "discontinuity"):
+                     "late_start", "early_stop", "interrupted", "discontinuity", "justified", "unreviewed"):
         assert expected in out, expected
     (instance,) = (tmp_path / "demo").iterdir()
     denv = {**env, "BODYCAM_DATABASE_URL": f"sqlite:///{instance / 'bodycam.db'}",

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
+from bodycam import output
 from bodycam.app import App
-from bodycam.commands import get_app
-from bodycam.coverage import periods
+from bodycam.commands import format_option, get_app
+from bodycam.coverage import periods, review
 from bodycam.coverage.engine import KINDS, analyse
 from bodycam.coverage.render import SUMMARIES, render
-from bodycam.db.models import SCENARIOS
+from bodycam.db.models import REVIEW_RESULTS, SCENARIOS
 from bodycam.errors import FINDINGS_EXIT, InputError
-from bodycam.timeutil import parse_time
+from bodycam.timeutil import parse_time, show
 
 
 @click.group()
@@ -39,12 +42,20 @@ def window(app: App, start: str | None, end: str | None, day: str | None, week: 
     return periods.bounds(*span, zone)
 
 
+def _period_options(fn: Any) -> Any:
+    for option in reversed([
+        click.option("--from", "start", help="From (ISO 8601; naive = --tz)."),
+        click.option("--to", "end", help="Up to."),
+        click.option("--day", help="yesterday, today or YYYY-MM-DD (midnight to midnight in --tz)."),
+        click.option("--week", help="last, this or a date in the week (Monday to Sunday)."),
+        click.option("--month", help="last, this or YYYY-MM."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
 @gaps.command("report")
-@click.option("--from", "start", help="Events from (ISO 8601; naive = --tz).")
-@click.option("--to", "end", help="Events up to.")
-@click.option("--day", help="yesterday, today or YYYY-MM-DD (midnight to midnight in --tz).")
-@click.option("--week", help="last, this or a date in the week (Monday to Sunday).")
-@click.option("--month", help="last, this or YYYY-MM.")
+@_period_options
 @click.option("--unit", multiple=True, help="Unit code (repeatable).")
 @click.option("--officer", multiple=True, help="Badge number (repeatable).")
 @click.option("--scenario", multiple=True, type=click.Choice(SCENARIOS))
@@ -82,6 +93,62 @@ def gaps_report(ctx: click.Context, start: str | None, end: str | None, day: str
                                           "warnings": report.warnings})
     if report.findings:
         ctx.exit(FINDINGS_EXIT)
+
+
+@gaps.command("review")
+@click.argument("finding_id")
+@click.option("--result", required=True, type=click.Choice(REVIEW_RESULTS),
+              help="justified, violation, equipment_fault or not_required (only a violation fails the pass rate).")
+@click.option("--note", required=True, help="Why (audited, shown in the report).")
+@click.pass_context
+def gaps_review(ctx: click.Context, finding_id: str, result: str, note: str) -> None:
+    """A supervisor's verdict on FINDING_ID (EVENT#hash, as the report shows it); a later one supersedes."""
+    app = get_app(ctx)
+    finding = review.review(app.ready_db(), app.settings, finding_id, result, note, app.actor, app.clock.now())
+    was = f" (was {finding.review})" if finding.review else ""
+    click.echo(f"{finding_id}: {finding.kind} of {finding.officer} at {finding.event_id}: {result}{was}")
+
+
+@gaps.command("sample")
+@click.option("--per-officer", type=click.IntRange(1, 1000), required=True, help="Recordings per officer.")
+@click.option("--period", type=click.Choice(["day", "week", "month"]),
+              help="The last complete day, week or month (or give --day/--week/--month/--from/--to).")
+@_period_options
+@click.option("--unit", multiple=True, help="Unit code (repeatable).")
+@click.option("--seed", type=int, help="Draw again the same sample (printed with every sample).")
+@format_option
+@click.pass_context
+def gaps_sample(ctx: click.Context, per_officer: int, period: str | None, start: str | None, end: str | None,
+                day: str | None, week: str | None, month: str | None, unit: tuple[str, ...], seed: int | None,
+                fmt: str) -> None:
+    """A random sample of each officer's required recordings for review (考核), with their findings."""
+    app = get_app(ctx)
+    if period:
+        if start or end or day or week or month:
+            raise InputError("--period goes alone: or give --day, --week, --month or --from/--to")
+        day, week, month = {"day": ("yesterday", None, None), "week": (None, "last", None),
+                            "month": (None, None, "last")}[period]
+    lo, hi = window(app, start, end, day, week, month)
+    seed = seed if seed is not None else secrets.randbits(31)
+    with app.ready_db().read() as s:
+        report = analyse(s, app.settings, lo, hi, units=unit)
+    picks = review.sample(report.units, per_officer, seed)
+    rows: list[dict[str, Any]] = [{
+        "officer": p.officer, "event_id": p.unit.event_id, "scenario": p.unit.scenario, "start": p.unit.start,
+             "end": p.unit.end, "clips": [c for c, _, _ in p.unit.footage],
+             "findings": [{"id": f.id, "kind": f.kind, "review": f.review} for f in p.unit.all_findings]}
+            for p in picks]
+    app.audit("gaps.sample", "coverage", {"from": lo.isoformat(), "to": hi.isoformat(), "per_officer": per_officer,
+                                          "seed": seed, "picked": [[r["officer"], r["event_id"]] for r in rows]})
+    if fmt == "json":
+        click.echo(output.to_json({"seed": seed, "from": lo, "to": hi, "sample": rows}))
+        return
+    zone = app.settings.zone
+    click.echo(f"sample of {per_officer} per officer, {show(lo, zone)} .. {show(hi, zone)} (seed {seed})")
+    click.echo(output.table([{**r, "start": show(r["start"], zone), "clips": r["clips"],
+                              "findings": ", ".join(f"{f['id']} {f['kind']} {f['review'] or 'unreviewed'}"
+                                                    for f in r["findings"]) or "-"} for r in rows],
+                            ["officer", "event_id", "scenario", "start", "clips", "findings"]))
 
 
 COMMANDS = [gaps]

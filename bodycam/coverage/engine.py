@@ -9,9 +9,10 @@ device, so each event costs a binary search, not a query.
 from __future__ import annotations
 
 import bisect
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -21,7 +22,16 @@ from sqlalchemy.orm import Session
 from bodycam.analysis.jobs import FAILED, PENDING
 from bodycam.config import Settings
 from bodycam.coverage.intervals import holes, length, within
-from bodycam.db.models import Clip, ClipFlag, Event, EventOfficer, InterrogationSession, Officer, Unit
+from bodycam.db.models import (
+    Clip,
+    ClipFlag,
+    Event,
+    EventOfficer,
+    FindingReview,
+    InterrogationSession,
+    Officer,
+    Unit,
+)
 
 AUDIO_ONLY = "audio_only"
 KINDS = ("no_footage", "late_start", "early_stop", "interrupted", "discontinuity", "missing_file", "late_upload",
@@ -42,6 +52,16 @@ class Finding:
     seconds: float
     clips: tuple[int, ...] = ()
     detail: str = ""
+    review: str | None = None
+    """The newest verdict of a supervisor (REVIEW_RESULTS), or None while unreviewed."""
+    reviewed_by: str | None = None
+
+    @property
+    def id(self) -> str:
+        """EVENT#hash: names its event (so a review finds it again) and stays the same while the finding
+        is the same one (its officers, kind and start)."""
+        key = f"{self.event_id}|{self.officer}|{self.kind}|{self.start.isoformat()}"
+        return f"{self.event_id}#{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
 @dataclass
@@ -105,12 +125,18 @@ class Report:
                 for f in u.all_findings:
                     kinds[f.kind] += 1
             with_footage = sum(1 for u in us if u.covered > 0)
+            reviewed = sum(1 for u in us for f in u.all_findings if f.review)
+            total = sum(len(u.all_findings) for u in us)
+            passed = sum(1 for u in us if all(f.review and f.review != "violation" for f in u.all_findings))
             rows.append({
                 by: key, **({"name": self.names.get(key, "")} if by == "officer" else {}),
                 "events": len(us), "fully_covered": sum(1 for u in us if not u.all_findings),
                 "with_footage": with_footage, "activation_rate": round(with_footage / len(us), 4),
                 "required_seconds": round(required, 1), "covered_seconds": round(covered, 1),
                 "coverage": round(covered / required, 4) if required else 1.0, "findings": dict(sorted(kinds.items())),
+                "reviewed": reviewed, "unreviewed": total - reviewed,
+                "violations": sum(1 for u in us for f in u.all_findings if f.review == "violation"),
+                "passed": passed, "pass_rate": round(passed / len(us), 4),
             })
         return rows
 
@@ -279,10 +305,29 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
             if kinds:
                 u.findings = [f for f in u.findings if f.kind in kinds]
             result.append(u)
+    _attach_reviews(s, result)
     names = {badge: name for badge, name in s.execute(
         select(Officer.badge, Officer.name).where(Officer.badge.in_({b for u in result for b in u.officers})))
         if name}
     return Report(start, end, result, names, events_in_period)
+
+
+def _attach_reviews(s: Session, units: list[Unit_]) -> None:
+    """Each finding's newest verdict (reviews are append-only; a later one supersedes)."""
+    newest: dict[str, tuple[str, str]] = {}
+    events = sorted({u.event_id for u in units if u.all_findings})
+    for chunk in (events[i:i + 1000] for i in range(0, len(events), 1000)):
+        for fid, result, by in s.execute(select(FindingReview.finding_id, FindingReview.result,
+                                                FindingReview.reviewed_by)
+                                         .where(FindingReview.event_id.in_(chunk)).order_by(FindingReview.id)):
+            newest[fid] = (result, by)
+    if not newest:
+        return
+    for u in units:
+        u.all_findings = [replace(f, review=newest[f.id][0], reviewed_by=newest[f.id][1]) if f.id in newest else f
+                          for f in u.all_findings]
+        u.findings = [replace(f, review=newest[f.id][0], reviewed_by=newest[f.id][1]) if f.id in newest else f
+                      for f in u.findings]
 
 
 def _listed_names(manifest: Any) -> list[str]:

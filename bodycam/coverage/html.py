@@ -77,7 +77,9 @@ def render_html(r: Report, zone: tzinfo) -> str:
     for u in r.units:
         if not u.findings:
             continue
-        items = "".join(f"<li><b>{escape(f.kind)}</b> {escape(show(f.start, zone))} – {escape(show(f.end, zone))}"
+        items = "".join(f"<li><b>{escape(f.kind)}</b> <code>{escape(f.id)}</code> "
+                        f"<i>{escape(f.review or 'unreviewed')}</i> "
+                        f"{escape(show(f.start, zone))} – {escape(show(f.end, zone))}"
                         f" ({f.seconds:g} s){' clips ' + escape(', '.join(map(str, f.clips))) if f.clips else ''}"
                         f"{' – ' + escape(f.detail) if f.detail else ''}</li>" for f in u.findings)
         who = names_of(u.officer, r.names) or u.officer

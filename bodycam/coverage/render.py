@@ -13,11 +13,11 @@ from bodycam import output
 from bodycam.coverage.engine import Finding, Report
 from bodycam.timeutil import show
 
-FINDING_COLUMNS = ["event_id", "scenario", "officer", "names", "unit", "kind", "start", "end", "seconds", "clips",
-                   "detail"]
+FINDING_COLUMNS = ["id", "event_id", "scenario", "officer", "names", "unit", "kind", "start", "end", "seconds",
+                   "clips", "review", "detail"]
 SUMMARIES = ("officer", "unit", "scenario")
 SUMMARY_COLUMNS = ["events", "fully_covered", "with_footage", "activation", "required_seconds", "covered_seconds",
-                   "coverage", "findings"]
+                   "coverage", "findings", "reviewed", "unreviewed", "violations", "pass"]
 
 
 def percent(fraction: float) -> str:
@@ -30,9 +30,10 @@ def names_of(label: str, names: dict[str, str]) -> str:
 
 
 def finding_row(f: Finding, names: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"event_id": f.event_id, "scenario": f.scenario, "officer": f.officer,
+    return {"id": f.id, "event_id": f.event_id, "scenario": f.scenario, "officer": f.officer,
             "names": names_of(f.officer, names or {}), "unit": f.unit, "kind": f.kind, "start": f.start,
-            "end": f.end, "seconds": f.seconds, "clips": list(f.clips), "detail": f.detail}
+            "end": f.end, "seconds": f.seconds, "clips": list(f.clips), "review": f.review,
+            "reviewed_by": f.reviewed_by, "detail": f.detail}
 
 
 def as_json(r: Report) -> dict[str, Any]:
@@ -51,6 +52,7 @@ def summary_rows(r: Report, by: str) -> list[dict[str, Any]]:
     out = []
     for row in r.summary(by):
         shown = {**row, "activation": percent(row["activation_rate"]), "coverage": percent(row["coverage"]),
+                 "pass": percent(row["pass_rate"]),
                  "findings": ", ".join(f"{k} {n}" for k, n in row["findings"].items()) or "-"}
         if by == "officer":
             shown["officer"] = names_of(row["officer"], r.names) or row["officer"]
@@ -83,7 +85,8 @@ def _text(r: Report, zone: tzinfo) -> str:
     parts = [f"coverage {show(r.start, zone)} .. {show(r.end, zone)}: {len(r.units)} required recording(s), "
              f"{len(rows)} finding(s)"]
     parts += [f"WARNING: {w}" for w in r.warnings]
-    parts.append(output.table(rows, [c for c in FINDING_COLUMNS if c != "officer"]))
+    parts.append(output.table([{**x, "review": x["review"] or "unreviewed"} for x in rows],
+                              [c for c in FINDING_COLUMNS if c != "officer"]))
     for by in SUMMARIES:
         parts += ["", f"by {by}:", output.table(summary_rows(r, by), [by, *SUMMARY_COLUMNS])]
     return "\n".join(parts)

@@ -374,3 +374,24 @@ class OfficerLogin(Base):
     __tablename__ = "officer_logins"
     login: Mapped[str] = mapped_column(String(63), primary_key=True)
     badge: Mapped[str] = mapped_column(String(BADGE_LEN))
+
+
+REVIEW_RESULTS = ("justified", "violation", "equipment_fault", "not_required")
+"""A supervisor's verdict on a finding: a good reason (justified), a breach of the rules
+(violation), the camera or recorder failed (equipment_fault), or no recording was required
+after all (not_required). Only a violation fails the recording in the pass rates."""
+
+
+class FindingReview(Base):
+    """A supervisor's verdict on a coverage finding, append-only (migration 0009)."""
+
+    __tablename__ = "finding_reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[str] = mapped_column(String(160), index=True)
+    event_id: Mapped[str] = mapped_column(String(128), index=True)
+    officer: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(32))
+    result: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)
+    reviewed_by: Mapped[str] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -68,7 +68,8 @@ REGISTRY = ("units", "officers", "devices", "device_assignments", "cases", "even
 INDEX = ("clips", "clip_flags", "clip_corrections", "attachments", "clip_sightings", "case_clips", "holds",
          "interrogation_sessions")
 WORK = ("ingest_items", "analysis_jobs")
-EVERY_TABLE = (*REGISTRY, *INDEX, *WORK, "audit_events", "export_approvals", "officer_logins", "alembic_version")
+EVERY_TABLE = (*REGISTRY, *INDEX, *WORK, "audit_events", "export_approvals", "officer_logins", "finding_reviews",
+               "alembic_version")
 
 _EVERYONE = (Grant(("SELECT",), ("alembic_version",)), Grant(("SELECT", "INSERT"), ("audit_events",)))
 _READ_ALL = Grant(("SELECT",), EVERY_TABLE)
@@ -112,6 +113,7 @@ GRANTS: dict[Role, tuple[Grant, ...]] = {
         Grant(("INSERT", "UPDATE"), ("case_clips", "holds", "cases", "officers", "units", "devices",
                                      "device_assignments")),
         Grant(("UPDATE",), ("export_approvals",), ("decision", "decided_by", "decided_at", "decision_note")),
+        Grant(("INSERT",), ("finding_reviews",)),
     ),
     Role.RETENTION: (
         _READ_ALL,

@@ -13,6 +13,7 @@ from bodycam.analysis import jobs
 from bodycam.app import App
 from bodycam.audit import chain
 from bodycam.config import load_settings
+from bodycam.coverage import review
 from bodycam.coverage.engine import Report, analyse
 from bodycam.db.models import ClipFlag, DeviceAssignment, InterrogationSession, Unit
 from bodycam.db.schema import upgrade
@@ -68,8 +69,17 @@ def run_demo(folder: Path, log: Any) -> DemoResult:
         log(f"analysis {kind} (after the cameras were released): {analysed.analysed} clip(s), "
             f"{analysed.with_findings} with black, frozen or jumping pictures")
     run_import(app.db, "events", files["events"], app.settings.zone, "demo")
+    lo, hi = day - timedelta(days=4), day + timedelta(days=1)
     with app.db.read() as s:
-        gaps = analyse(s, app.settings, day - timedelta(days=4), day + timedelta(days=1))
+        first = analyse(s, app.settings, lo, hi).findings
+    reviewed = next((f for f in first if f.kind == "late_start"), first[0] if first else None)
+    if reviewed is not None:  # a supervisor's verdict, as the report then shows it
+        review.review(app.db, app.settings, reviewed.id, "justified",
+                      "started on arrival: the camera was switched on as the officer got out of the car",
+                      app.actor, app.clock.now())
+        log(f"supervisor reviewed finding {reviewed.id} ({reviewed.kind} of {reviewed.officer}): justified")
+    with app.db.read() as s:
+        gaps = analyse(s, app.settings, lo, hi)
         clerk = search(s, ClipFilter(officers=("P100001",)))
         flags = [{"clip": f.clip_id, "file": f.clip.source_name, "flag": f.flag, "detail": f.detail}
                  for f in s.scalars(select(ClipFlag).order_by(ClipFlag.flag, ClipFlag.clip_id))]
