@@ -67,3 +67,31 @@ def test_segments_get_their_own_start_and_an_overlapping_clip_is_flagged(local_b
     flagged = bodycam.json("clips", "search", "--flag", "overlap")
     assert len(flagged) >= 2
     bodycam("audit", "verify")
+
+
+def test_a_pattern_learnt_later_reresolves_stored_clips_as_audited_corrections(local_bodycam: Bodycam,
+                                                                                tmp_path: Path) -> None:
+    """Another vendor's names fell back to the mtime; re-ingesting is a duplicate; reresolve fixes them."""
+    bodycam = local_bodycam
+    bodycam("init")
+    start = (bodycam.clock.now() - timedelta(hours=3)).replace(microsecond=0)
+    name = f"VEND-{start:%Y%m%d-%H%M%S}-P7.mp4"
+    age(make_clip(tmp_path / "dock" / "CAM5" / name, 2.0))
+    bodycam("ingest", "run", str(tmp_path / "dock"))
+    (clip,) = bodycam.json("clips", "search", "--device", "CAM5")
+    assert clip["time_source"] == "mtime" and "untrusted_time" in clip["flags"] and clip["officer"] is None
+
+    pattern = r"^VEND-(?P<start>\d{8}-\d{6})-(?P<officer>P\d+)\.mp4$"
+    preview = bodycam.json("clips", "reresolve", "--pattern", pattern, "--source-tz", "UTC", "--dry-run")
+    assert [(c["clip"], c["officer"]) for c in preview["clips"]] == [(clip["id"], "P7")]
+    assert bodycam.json("clips", "search", "--device", "CAM5")[0]["time_source"] == "mtime"  # nothing changed
+
+    bodycam("clips", "reresolve", "--pattern", pattern, "--source-tz", "UTC")
+    (after,) = bodycam.json("clips", "search", "--device", "CAM5")
+    assert datetime.fromisoformat(after["start"]) == start and after["officer"] == "P7"
+    assert "untrusted_time" not in after["flags"]
+    assert bodycam.json("clips", "reresolve", "--pattern", pattern, "--source-tz", "UTC")["clips"] == []
+    assert bodycam.json("audit", "log", "--action", "clip.correct")[0]["details"]["reason"].startswith(
+        "file name read with the pattern")
+    result = bodycam("clips", "reresolve", "--pattern", "(unclosed", check=False)
+    assert result.exit_code == 50 and "--pattern" in result.stderr

@@ -5,17 +5,21 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from bodycam import output
 from bodycam.audit import seals
 from bodycam.commands import format_option, get_app
+from bodycam.config import check_zone
 from bodycam.errors import InputError
 from bodycam.index.corrections import Correction, correct
 from bodycam.index.evidence import get_clips
 from bodycam.index.export import export
 from bodycam.index.queries import ClipFilter, search
+from bodycam.index.reresolve import reresolve
 from bodycam.index.show import clip_details
 from bodycam.timeutil import parse_time, show
 
@@ -154,6 +158,35 @@ def clips_correct(ctx: click.Context, clip: int, start: str | None, shift: float
         click.echo(output.to_json({"clip": clip, "changes": rows}))
     else:
         click.echo(output.table(rows, ["field", "old", "new"]))
+
+
+@clips.command("reresolve")
+@click.option("--pattern", required=True, help="File-name regex with named groups start and/or officer (and device).")
+@click.option("--device", multiple=True, help="Only clips of this device serial (repeatable).")
+@click.option("--source-tz", help="Zone of the times in the names (default: --tz).")
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@format_option
+@click.pass_context
+def clips_reresolve(ctx: click.Context, pattern: str, device: tuple[str, ...], source_tz: str | None,
+                    dry_run: bool, fmt: str) -> None:
+    """Apply a naming pattern to clips already stored: a time from the container or the mtime, and a missing
+    or assignment-derived officer, become corrections (audited, the old values kept)."""
+    app = get_app(ctx)
+    try:
+        zone = ZoneInfo(check_zone(source_tz)) if source_tz else app.settings.zone
+    except ValueError as exc:
+        raise InputError(f"--source-tz: {exc}") from None
+    done = reresolve(app.ready_db(), app.store, app.settings.retention, pattern, zone, device, app.actor, app.clock,
+                     dry_run=dry_run)
+    rows: list[dict[str, Any]] = [{"clip": p.clip_id, "source_name": p.source_name,
+             "start": p.correction.start, "officer": p.correction.officer,
+             "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in changes]} for p, changes in done]
+    if fmt == "json":
+        click.echo(output.to_json({"dry_run": dry_run, "clips": rows}))
+        return
+    click.echo(f"{len(rows)} clip(s) {'would change' if dry_run else 'corrected'}")
+    click.echo(output.table([{**r, "start": show(r["start"], app.settings.zone) if r["start"] else "-"}
+                             for r in rows], ["clip", "source_name", "start", "officer"]))
 
 
 @clips.command("export")
