@@ -185,3 +185,31 @@ def test_scheduled_periods_and_reports(tmp_path: Path) -> None:
     log = json.loads(run_bodycam("audit", "log", "--action", "gaps.report.scheduled", "--format", "json",
                                  env=env, check=True).stdout)
     assert log[0]["details"]["period"] == "daily" and log[0]["details"]["findings"] == len(EXPECTED)
+
+
+def test_a_scheduled_report_is_written_again_when_late_events_arrive_and_the_first_is_kept(tmp_path: Path) -> None:
+    from datetime import date
+
+    from bodycam.app import App
+    from bodycam.config import load_settings
+    from bodycam.coverage.scheduled import refresh_reports, write_reports
+
+    env = build(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path)
+    app = App(load_settings(environ={**env, "BODYCAM_COVERAGE_REPORTS_FOLDER": str(tmp_path / "reports")}))
+    write_reports(app, date(2026, 11, 21))
+    assert refresh_reports(app) == []  # nothing new
+    late = tmp_path / "late.csv"
+    late.write_text("event_id,scenario,start,end,officers\nE-LATE,dispatch,2026-11-20T20:00:00Z,"
+                    "2026-11-20T20:05:00Z,P9\n")
+    run_bodycam("events", "import", str(late), "--unknown", "warn", env=env, check=True)
+    written = refresh_reports(app)
+    assert sorted(p.name for p in written) == ["coverage-daily-2026-11-20.html", "coverage-daily-2026-11-20.json"]
+    reports = tmp_path / "reports"
+    first = json.loads((reports / "coverage-daily-2026-11-20.v1.json").read_text())
+    again = json.loads((reports / "coverage-daily-2026-11-20.json").read_text())
+    assert "E-LATE" not in {f["event_id"] for f in first["findings"]}
+    assert ("E-LATE", "no_footage") in {(f["event_id"], f["kind"]) for f in again["findings"]}
+    assert refresh_reports(app) == []  # the new basis covers the late event
+    log = json.loads(run_bodycam("audit", "log", "--action", "gaps.report.regenerated", "--format", "json",
+                                 env=env, check=True).stdout)
+    assert len(log) == 1 and log[0]["details"]["period"] == "daily"

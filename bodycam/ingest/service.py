@@ -118,6 +118,17 @@ def scheduled_reports(app: App, log: Any) -> None:
         log(f"coverage reports failed: {exc}")
 
 
+def refresh_reports(app: App, log: Any) -> None:
+    """Reports already written whose period got late footage or late events are written again."""
+    from bodycam.coverage.scheduled import refresh_reports as refresh
+
+    try:
+        for path in refresh(app):
+            log(f"coverage report written again (late footage or events for its period): {path}")
+    except BodycamError as exc:
+        log(f"coverage reports: refresh failed: {exc}")
+
+
 def nightly_sweep(app: App, log: Any) -> None:
     """The unattended sweep. A policy no plan has shown is planned tonight and applied
     tomorrow night: a change never deletes anything at once."""
@@ -221,6 +232,7 @@ def watch(app: App, log: Any, once_event: threading.Event | None = None) -> None
         hour, minute = (int(x) for x in reports.at.split(":"))
         scheduler.add_job(scheduled_reports, "cron", hour=hour, minute=minute, timezone=app.settings.tz,
                           args=[app, log], id="coverage-reports")
+        scheduler.add_job(refresh_reports, "interval", minutes=15, args=[app, log], id="coverage-refresh")
     if app.settings.retention.sweep_at:
         hour, minute = (int(x) for x in app.settings.retention.sweep_at.split(":"))
         scheduler.add_job(nightly_sweep, "cron", hour=hour, minute=minute, timezone=app.settings.tz,
