@@ -19,20 +19,27 @@ COLOURS = {"no_footage": "#c0392b", "late_start": "#e67e22", "early_stop": "#e67
            "missing_file": "#8e44ad", "audio_only": "#16a085", "analysis_pending": "#bdc3c7",
            "analysis_failed": "#95a5a6"}
 
+LABELS = {"fully_covered": "full", "with_footage": "any footage", "activation": "activ.",
+          "required_seconds": "req. s", "covered_seconds": "cov. s", "coverage": "cov.", "reviewed": "rev.",
+          "unreviewed": "unrev.", "violations": "viol."}
+"""Short headers, so that a summary fits an A4 page (the full name is the header's title)."""
+
 STYLE = """
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
-h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-table{border-collapse:collapse;margin:8px 0;font-size:13px}
-td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;white-space:nowrap}
-th{background:#f3f3f3}.num{text-align:right}.ok{color:#1e8449}.bad{color:#c0392b}
+@page{size:A4;margin:12mm}
+body{font:12px/1.35 system-ui,sans-serif;margin:16px;color:#222;max-width:100%;overflow-wrap:anywhere}
+h1{font-size:18px}h2{font-size:14px;margin-top:22px}
+table{border-collapse:collapse;margin:6px 0;font-size:11px;width:100%}
+td,th{border:1px solid #ccc;padding:2px 4px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th{background:#f3f3f3;font-weight:600;overflow-wrap:normal}.num{text-align:right;white-space:nowrap}.ok{color:#1e8449}.bad{color:#c0392b}
 .warn{background:#fdf2d0;border:1px solid #e0b000;padding:6px 10px}
-.event{margin:14px 0;padding:8px;border:1px solid #ddd;border-radius:4px}
-.legend span{display:inline-block;margin-right:12px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px}
+.event{margin:12px 0;padding:6px;border:1px solid #ddd;border-radius:4px;break-inside:avoid}
+.event svg{width:100%;height:auto;display:block}
+.legend span{display:inline-block;margin-right:10px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px}
 """
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    head = "".join(f"<th title=\"{escape(c)}\">{escape(LABELS.get(c, c))}</th>" for c in columns)
     body = []
     for r in rows:
         cells = []
@@ -40,7 +47,7 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
             v = r.get(c)
             if isinstance(v, dict):
                 v = ", ".join(f"{k} {n}" for k, n in v.items()) or "–"
-            cls = ' class="num"' if isinstance(v, (int, float)) else ""
+            cls = ' class="num"' if isinstance(v, (int, float)) or str(v).endswith(" %") else ""
             cells.append(f"<td{cls}>{escape(str(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
@@ -55,7 +62,7 @@ def _timeline(u: Unit_, zone: tzinfo) -> str:
     def x(t: float) -> float:
         return pad + (min(max(t, lo), hi) - lo) / (hi - lo) * (w - 2 * pad)
 
-    parts = [f'<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="timeline">',
+    parts = [f'<svg viewBox="0 0 {w} {h}" role="img" aria-label="timeline">',
              f'<rect x="{x(es):.1f}" y="6" width="{x(ee) - x(es):.1f}" height="14" fill="#eee" stroke="#999"/>',
              f'<text x="{x(es):.1f}" y="54" font-size="11">{escape(show(u.start, zone))}</text>',
              f'<text x="{x(ee):.1f}" y="54" font-size="11" text-anchor="end">{escape(show(u.end, zone))}</text>']
