@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from bodycam import __version__
+from bodycam import __version__, logs
 from bodycam.commands import (  # noqa: F401 (cases adds to registry's group)
     access,
     admin,
@@ -67,10 +67,12 @@ def _record_denial(ctx: click.Context, exc: PermissionDenied) -> None:
 @click.option("--actor", help="On whose behalf (one printable line), recorded beside the authenticated identity "
               "(the database role; on SQLite the OS user), never instead of it.")
 @click.option("--tz", help="Zone for naive times and for display (default: UTC).")
+@click.option("--log-format", type=click.Choice(logs.FORMATS),
+              help="Log lines on stderr: text (default) or JSON, one object per line (log_format).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, database_url: str | None,
-        store_url: str | None, actor: str | None, tz: str | None, debug: bool) -> None:
+        store_url: str | None, actor: str | None, tz: str | None, log_format: str | None, debug: bool) -> None:
     """bodycam: body-worn-camera and interrogation footage, kept as evidence."""
     from bodycam.app import App
 
@@ -79,7 +81,9 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None,
         "store.url": store_url,
         "actor": actor,
         "tz": tz,
+        "log_format": log_format,
     }
+    logs.setup(log_format or os.environ.get("BODYCAM_LOG_FORMAT", "text"), debug)
     given = ctx.obj or {}  # in-process tests hand a clock here; there is no option or variable for it
     ctx.obj = {"debug": debug, "factory": lambda: App.load(config_path, overrides, given.get("clock"),
                                                            check_clock=given.get("check_clock", True))}

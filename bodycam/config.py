@@ -206,6 +206,8 @@ class Settings(_Section):
     actor: str | None = Field(default=None, max_length=120,
                               description="on whose behalf (a note beside the authenticated identity, never instead)")
     tz: str = Field(default="UTC", description="zone for naive times")
+    log_format: Literal["text", "json"] = Field(default="text", description="log lines on stderr: text, or one "
+                                                                             "JSON object per line (journald)")
     database: DatabaseSettings = DatabaseSettings()
     store: StoreSettings = StoreSettings()
     ingest: IngestSettings = IngestSettings()

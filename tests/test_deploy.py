@@ -23,3 +23,46 @@ def test_example_settings_load() -> None:
 def test_migrations_match_the_models(database: Database) -> None:
     with database.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def _systemd_analyze() -> str:
+    import shutil
+
+    from tests.conftest import require
+
+    path = shutil.which("systemd-analyze")
+    require(path is not None, "systemd-analyze (systemd)")
+    assert path is not None
+    return path
+
+
+def test_the_unit_verifies_where_the_documented_install_puts_bodycam(tmp_path: Path) -> None:
+    """deploy/install.sh puts the checkout at PREFIX with its virtualenv in PREFIX/.venv; the unit runs
+    PREFIX/.venv/bin/bodycam. This checkout (with ./run's .venv) stands in for /opt/bodycam."""
+    import subprocess
+
+    unit = (DEPLOY / "bodycam-ingest.service").read_text()
+    assert "ExecStart=/opt/bodycam/.venv/bin/bodycam ingest watch" in unit
+    install = (DEPLOY / "install.sh").read_text()
+    assert 'PREFIX=/opt/bodycam' in install and 'python3 -m venv "$PREFIX/.venv"' in install
+    assert "useradd --system" in install and "install -d -m 0700 -o bodycam -g bodycam /var/lib/bodycam" in install
+    assert subprocess.run(["bash", "-n", str(DEPLOY / "install.sh")]).returncode == 0
+    here = DEPLOY.parent
+    assert (here / ".venv" / "bin" / "bodycam").exists()
+    copy = tmp_path / "bodycam-ingest.service"
+    copy.write_text(unit.replace("/opt/bodycam", str(here)))
+    proc = subprocess.run([_systemd_analyze(), "verify", str(copy)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "bodycam-ingest.service" not in proc.stderr, proc.stderr
+
+
+def test_the_unit_is_hardened_to_an_exposure_of_2_5_or_lower() -> None:
+    import re
+    import subprocess
+
+    unit = (DEPLOY / "bodycam-ingest.service").read_text()
+    assert "UMask=0077" in unit and "Type=notify" in unit and "WatchdogSec=" in unit
+    proc = subprocess.run([_systemd_analyze(), "security", "--offline=yes", str(DEPLOY / "bodycam-ingest.service")],
+                          capture_output=True, text=True, timeout=120)
+    found = re.search(r"Overall exposure level for bodycam-ingest\.service: (\d+\.\d)", proc.stdout)
+    assert found, proc.stdout[-1000:] + proc.stderr
+    assert float(found.group(1)) <= 2.5

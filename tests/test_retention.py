@@ -123,9 +123,10 @@ def test_one_sweep_at_a_time_and_resume(bodycam: Bodycam, tmp_path: Path, ffmpeg
         assert "already gone" in shown["retention"]["disposed_reason"]
 
 
-def test_nightly_sweep_plans_a_new_policy_before_applying_it(tmp_path: Path, ffmpeg: str) -> None:
+def test_nightly_sweep_plans_a_new_policy_before_applying_it(tmp_path: Path, ffmpeg: str,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
     from bodycam.app import App
-    from bodycam.ingest.service import nightly_sweep
+    from bodycam.service.jobs import nightly_sweep
 
     env = {"PATH": os.environ["PATH"], "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
     cam = Bodycam(env)
@@ -134,10 +135,10 @@ def test_nightly_sweep_plans_a_new_policy_before_applying_it(tmp_path: Path, ffm
     cam("ingest", "run", str(tmp_path / "dock"))
     clock = ManualClock(cam.clock.now() + timedelta(days=FLOOR_DAYS + 1))
     app = App(load_settings(environ=env), clock)
-    said: list[str] = []
-    nightly_sweep(app, said.append)
-    assert "planned (1 due)" in said[-1]  # first night: the policy is shown, nothing deleted
+    caplog.set_level("INFO", logger="bodycam")
+    nightly_sweep(app)
+    assert "planned (1 due)" in caplog.messages[-1]  # first night: the policy is shown, nothing deleted
     (clip,) = cam.json("clips", "search")
     assert clip["disposed_at"] is None
-    nightly_sweep(app, said.append)
-    assert said[-1].startswith("retention: deleted 1 of 1 due")
+    nightly_sweep(app)
+    assert caplog.messages[-1].startswith("retention: deleted 1 of 1 due")

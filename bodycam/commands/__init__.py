@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from bodycam import logs
 from bodycam.app import App
 
 
@@ -15,6 +16,8 @@ def get_app(ctx: click.Context) -> App:
     obj["command"] = ctx.command_path.removeprefix(ctx.find_root().info_name or "").strip()
     if "app" not in obj:
         obj["app"] = obj["factory"]()
+        if obj["app"].settings.log_format == "json":  # from a settings file (option and variable: seen earlier)
+            logs.setup("json", obj.get("debug", False))
     app: App = obj["app"]
     return app
 

@@ -13,8 +13,9 @@ from bodycam.commands import format_option, get_app
 from bodycam.errors import IngestIncomplete
 from bodycam.ingest.pipeline import Result
 from bodycam.ingest.runner import Summary, run_pass
-from bodycam.ingest.service import make_context, status, watch
+from bodycam.ingest.service import make_context, status
 from bodycam.names import shown
+from bodycam.service.watch import watch
 from bodycam.timeutil import show
 
 
@@ -44,7 +45,7 @@ def ingest_run(ctx: click.Context, paths: tuple[Path, ...], kind: str, release: 
                fmt: str) -> None:
     """One pass: every stable file under PATHS, then a summary (exit 3 if any failed)."""
     app = get_app(ctx)
-    context = make_context(app, release, move_to, pattern, source_tz, log=lambda m: click.echo(m, err=True))
+    context = make_context(app, release, move_to, pattern, source_tz)
     wait = wait_seconds if wait_seconds is not None else 3 * app.settings.ingest.stable_seconds
     bar: list[object] = []
     tty = sys.stderr.isatty() and fmt == "table"
@@ -146,7 +147,7 @@ def ingest_status(ctx: click.Context, fmt: str) -> None:
 def ingest_watch(ctx: click.Context) -> None:
     """The unattended service: poll every configured source; SIGTERM stops cleanly."""
     app = get_app(ctx)
-    watch(app, lambda msg: click.echo(msg, err=True))
+    watch(app)
 
 
 COMMANDS = [ingest]

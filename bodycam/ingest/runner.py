@@ -135,9 +135,12 @@ def run_pass(
     wait_seconds: float,
     on_total: Callable[[int, int], None] | None = None,
     on_done: Callable[[Result], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Summary:
     """Ingest every stable file under ``paths``; wait up to ``wait_seconds`` for files
-    still being written, and leave those that never settle for the next pass."""
+    still being written, and leave those that never settle for the next pass. Once
+    ``should_stop`` says so, no new file starts: the rest stay for the next pass."""
+    stopping = should_stop or (lambda: False)
     summary = Summary()
     started = time.monotonic()
     jobs = collect(ctx, paths, kind, summary)
@@ -147,6 +150,10 @@ def run_pass(
     lock = threading.Lock()
 
     def one(job: Job) -> None:
+        if stopping():
+            with lock:
+                summary.pending += 1
+            return
         result = ingest_file(ctx, job[0], job[1], job[2])
         with lock:
             summary.add(result)
@@ -160,10 +167,10 @@ def run_pass(
         while pending:
             ready, pending = split_stable(pending, stable)
             list(pool.map(one, ready))
-            if not pending or time.monotonic() >= deadline:
+            if not pending or time.monotonic() >= deadline or stopping():
                 break
             time.sleep(min(max(stable / 4, 0.2), max(deadline - time.monotonic(), 0)))
-    summary.pending = len(pending)
+    summary.pending += len(pending)
     _settle(ctx, summary)
     if summary.ingested or summary.duplicates or summary.released:
         summary.seal_error = seal_after(ctx, "ingest")

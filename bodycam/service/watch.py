@@ -1,0 +1,104 @@
+"""`bodycam ingest watch`: poll every configured source, run the scheduled jobs, stop cleanly.
+
+APScheduler runs one job per source (never two passes of one source at once); files of a
+pass ingest in a bounded pool. SIGTERM or SIGINT sets the stop: no new file, batch or
+clip is started, the ones in flight finish (everything else stays resumable), and the
+process exits. Under systemd (Type=notify) it says READY once polling, keeps the watchdog
+fed, and says STOPPING on the way out.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from bodycam import sdnotify
+from bodycam.app import App
+from bodycam.errors import BodycamError, InputError
+from bodycam.service import jobs
+from bodycam.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def one_pass(app: App, source: Any, stop: threading.Event) -> None:
+    """One pass over one source; a failure is one line, and the next poll tries again."""
+    from bodycam.ingest.runner import run_pass
+    from bodycam.ingest.service import make_context
+
+    where = {"source": source.name}
+    try:
+        ctx = make_context(app, source.release, pattern=source.pattern, tz=source.tz)
+        summary = run_pass(ctx, [Path(source.path)], source.kind, workers=app.settings.ingest.workers,
+                           wait_seconds=0, should_stop=stop.is_set)
+    except BodycamError as exc:
+        log.error("%s: pass failed: %s", source.name, exc, extra=where)
+        return
+    except Exception:  # a bug: one line (a traceback with --debug); the other sources keep polling
+        log.exception("%s: internal error", source.name, extra=where)
+        return
+    for path, reason in summary.skipped:
+        if reason.startswith("no such folder"):
+            log.warning("%s: %s: %s", source.name, path, reason, extra=where)
+    if summary.seen or summary.failed:
+        log.info("%s: seen %d, ingested %d, duplicates %d, flagged %d, failed %d, pending %d, %.1f MB/s",
+                 source.name, summary.seen, summary.ingested, summary.duplicates, summary.flagged, summary.failed,
+                 summary.pending, summary.mb_per_s, extra=where)
+    for path, error in summary.failures:
+        log.error("%s: failed %s: %s", source.name, path, error, extra={**where, "file": path})
+    if summary.seal_error:
+        log.error("%s: NOT SEALED: %s", source.name, summary.seal_error, extra=where)
+
+
+def watch(app: App, stop: threading.Event | None = None) -> None:
+    """Poll each configured source on its own interval until SIGTERM or SIGINT (or ``stop``)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    cfg = app.settings.ingest
+    if not cfg.sources:
+        raise InputError("no sources to watch: add [[ingest.sources]] entries (name, path, kind) to the settings")
+    stop = stop or threading.Event()
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    _schedule(scheduler, app, stop)
+    for source in cfg.sources:
+        if not Path(source.path).is_dir():
+            log.warning("%s: %s is not a folder yet; will keep polling", source.name, source.path,
+                        extra={"source": source.name})
+        scheduler.add_job(one_pass, "interval", seconds=cfg.poll_seconds, args=[app, source, stop], id=source.name,
+                          next_run_time=utcnow())
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    scheduler.start()
+    log.info("watching %d source(s) every %g s; SIGTERM stops", len(cfg.sources), cfg.poll_seconds)
+    sdnotify.notify("READY=1", f"STATUS=watching {len(cfg.sources)} source(s)")
+    beat = sdnotify.watchdog_interval()
+    while not stop.wait(beat or 3600):
+        sdnotify.notify("WATCHDOG=1")
+    log.info("stopping: files in flight finish, nothing new starts")
+    sdnotify.notify("STOPPING=1", "STATUS=stopping")
+    scheduler.shutdown(wait=True)
+    log.info("stopped")
+
+
+def _schedule(scheduler: Any, app: App, stop: threading.Event) -> None:
+    reports = app.settings.coverage.reports
+    tz = app.settings.tz
+    if reports.daily or reports.weekly or reports.monthly:
+        hour, minute = (int(x) for x in reports.at.split(":"))
+        scheduler.add_job(jobs.scheduled_reports, "cron", hour=hour, minute=minute, timezone=tz, args=[app],
+                          id="coverage-reports")
+        scheduler.add_job(jobs.refresh_reports, "interval", minutes=15, args=[app], id="coverage-refresh")
+    if app.settings.retention.sweep_at:
+        hour, minute = (int(x) for x in app.settings.retention.sweep_at.split(":"))
+        scheduler.add_job(jobs.nightly_sweep, "cron", hour=hour, minute=minute, timezone=tz, args=[app],
+                          id="retention-sweep")
+    scheduler.add_job(jobs.hourly_seal, "interval", hours=1, args=[app], id="seal")
+    scheduler.add_job(jobs.analysis_pass, "interval", seconds=app.settings.ingest.poll_seconds, args=[app, stop],
+                      id="analysis", next_run_time=utcnow())
+    if app.settings.scrub.at:
+        hour, minute = (int(x) for x in app.settings.scrub.at.split(":"))
+        scheduler.add_job(jobs.nightly_scrub, "cron", hour=hour, minute=minute, timezone=tz, args=[app], id="scrub")

@@ -1,0 +1,113 @@
+"""Issue 16: the watch service at 3 a.m.: JSON log lines, systemd's notify protocol, a clean stop.
+
+Subprocesses, because what is tested is the process: its signals, its stderr, its socket.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bodycam.db.engine import Database
+from bodycam.db.models import Clip
+from tests.conftest import run_bodycam
+from tests.media import age, make_clip
+
+
+def _dock(tmp_path: Path, n: int) -> Path:
+    dock = tmp_path / "dock"
+    first = make_clip(tmp_path / "staging" / "one.mp4", 1.0)
+    for i in range(n):  # distinct bytes: a trailing comment box makes each file its own clip
+        target = dock / "CAM1" / f"CAM1_P1_202611010800{i % 60:02d}_{i:04d}.mp4"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(first, target)
+        with target.open("ab") as f:
+            f.write(b"\0\0\0\x10free" + i.to_bytes(8, "big"))
+        age(target)
+    return dock
+
+
+def _config(tmp_path: Path, dock: Path) -> Path:
+    cfg = tmp_path / "bodycam.toml"
+    cfg.write_text(f'log_format = "json"\n[ingest]\npoll_seconds = 0.5\nstable_seconds = 0\nworkers = 1\n'
+                   f'[[ingest.sources]]\nname = "dock-1"\npath = "{dock}"\nkind = "dock"\n')
+    return cfg
+
+
+def _clips(env: dict[str, str]) -> int:
+    db = Database(env["BODYCAM_DATABASE_URL"])
+    try:
+        with db.read() as s:
+            return int(s.scalar(select(func.count()).select_from(Clip)) or 0)
+    finally:
+        db.dispose()
+
+
+def test_sigterm_mid_pass_stops_within_ten_seconds_with_json_logs_and_everything_resumable(
+        bodycam_env: dict[str, str], tmp_path: Path, ffmpeg: str) -> None:
+    run_bodycam("init", env=bodycam_env, check=True)
+    dock = _dock(tmp_path, 60)
+    sock_path = str(tmp_path / "notify.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(sock_path)
+    listener.settimeout(30)
+    env = {**bodycam_env, "NOTIFY_SOCKET": sock_path, "WATCHDOG_USEC": "400000", "WATCHDOG_PID": ""}
+    proc = subprocess.Popen([sys.executable, "-m", "bodycam", "--config", str(_config(tmp_path, dock)), "ingest",
+                             "watch"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        said = [listener.recv(4096).decode()]
+        assert "READY=1" in said[0]
+        deadline = time.monotonic() + 60
+        while _clips(bodycam_env) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        said.append(listener.recv(4096).decode())
+        assert any("WATCHDOG=1" in s for s in said)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        asked = time.monotonic()
+        _, err = proc.communicate(timeout=30)
+    took = time.monotonic() - asked
+    assert proc.returncode == 0, err
+    assert took < 10, f"stopped {took:.1f} s after SIGTERM"
+    lines = [json.loads(line) for line in err.splitlines() if line.strip()]
+    assert all({"at", "level", "logger", "message"} <= set(x) for x in lines)
+    assert lines[-1]["message"] == "stopped" and lines[-1]["at"].endswith("Z")
+    stored = _clips(bodycam_env)
+    assert 3 <= stored < 60, "the stop came between files, mid-pass"
+    # everything resumable: the next pass takes the rest, nothing twice
+    out = json.loads(run_bodycam("ingest", "run", str(dock), "--format", "json", env=bodycam_env, check=True).stdout)
+    assert out["ingested"] + out["already_indexed"] == 60 and _clips(bodycam_env) == 60
+    listener.close()
+
+
+def test_a_failing_job_is_one_line_and_a_traceback_only_with_debug(tmp_path: Path) -> None:
+    import io
+    import logging
+
+    from bodycam import logs
+
+    out = io.StringIO()
+    logs.setup("text", debug=False, stream=out)
+    try:
+        raise ValueError("disk on fire\nsecond line")
+    except ValueError:
+        logging.getLogger("bodycam.service.watch").exception("dock-1: internal error", extra={"source": "dock-1"})
+    (line,) = out.getvalue().splitlines()
+    assert line.endswith("ERROR bodycam.service.watch: dock-1: internal error source=dock-1: ValueError: disk on fire")
+    out = io.StringIO()
+    logs.setup("json", debug=True, stream=out)
+    try:
+        raise ValueError("disk on fire")
+    except ValueError:
+        logging.getLogger("bodycam.x").exception("boom")
+    record = json.loads(out.getvalue())
+    assert record["error"] == "ValueError: disk on fire" and "Traceback" in record["traceback"]
+    logs.setup("text")
