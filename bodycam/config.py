@@ -135,6 +135,24 @@ class RetentionSettings(_Section):
                 "evidence_after_close_days": self.evidence_after_close_days}
 
 
+class ServiceSettings(_Section):
+    listen: str | None = Field(default="127.0.0.1:9464",
+                               description="HOST:PORT of the watch service's /metrics and /healthz ('off': none; "
+                                           "port 0: any free one, logged)")
+    stale_seconds: float = Field(default=900.0, gt=0, description="/healthz fails when a source has not completed "
+                                                                  "a pass for this long")
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value in (None, "", "off"):
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise ValueError(f"{value!r} is not HOST:PORT")
+        return value
+
+
 class ScrubSettings(_Section):
     at: str | None = Field(default="03:30", description="HH:MM (in tz) for the nightly scrub; 'off' = never")
     budget_minutes: float = Field(default=60.0, gt=0, le=24 * 60, allow_inf_nan=False,
@@ -216,6 +234,7 @@ class Settings(_Section):
     analysis: AnalysisSettings = AnalysisSettings()
     coverage: CoverageSettings = CoverageSettings()
     export: ExportSettings = ExportSettings()
+    service: ServiceSettings = ServiceSettings()
 
     @field_validator("tz")
     @classmethod

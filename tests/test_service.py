@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -37,7 +38,8 @@ def _dock(tmp_path: Path, n: int) -> Path:
 
 def _config(tmp_path: Path, dock: Path) -> Path:
     cfg = tmp_path / "bodycam.toml"
-    cfg.write_text(f'log_format = "json"\n[ingest]\npoll_seconds = 0.5\nstable_seconds = 0\nworkers = 1\n'
+    cfg.write_text('log_format = "json"\n[service]\nlisten = "127.0.0.1:0"\n'
+                   f'[ingest]\npoll_seconds = 0.5\nstable_seconds = 0\nworkers = 1\n'
                    f'[[ingest.sources]]\nname = "dock-1"\npath = "{dock}"\nkind = "dock"\n')
     return cfg
 
@@ -49,6 +51,21 @@ def _clips(env: dict[str, str]) -> int:
             return int(s.scalar(select(func.count()).select_from(Clip)) or 0)
     finally:
         db.dispose()
+
+
+early = ""
+
+
+def _port(proc: subprocess.Popen[str]) -> int:
+    """The metrics port from the service's JSON log line (port 0: any free one)."""
+    global early
+    assert proc.stderr is not None
+    while line := proc.stderr.readline():
+        early += line
+        record = json.loads(line)
+        if "port" in record:
+            return int(record["port"])
+    raise AssertionError("no metrics port logged:\n" + early)
 
 
 def test_sigterm_mid_pass_stops_within_ten_seconds_with_json_logs_and_everything_resumable(
@@ -70,6 +87,13 @@ def test_sigterm_mid_pass_stops_within_ten_seconds_with_json_logs_and_everything
             time.sleep(0.05)
         said.append(listener.recv(4096).decode())
         assert any("WATCHDOG=1" in s for s in said)
+        port = _port(proc)
+        health = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert health.status == 200 and json.loads(health.read())["ok"] is True
+        scrape = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+        assert 'bodycam_last_pass_success_timestamp_seconds{source="dock-1"}' in scrape
+        assert 'bodycam_analysis_jobs{state="pending"}' in scrape and "bodycam_free_bytes{" in scrape
+        assert 'bodycam_ingest_items{state="indexed"}' in scrape
     finally:
         proc.send_signal(signal.SIGTERM)
         asked = time.monotonic()
@@ -77,7 +101,7 @@ def test_sigterm_mid_pass_stops_within_ten_seconds_with_json_logs_and_everything
     took = time.monotonic() - asked
     assert proc.returncode == 0, err
     assert took < 10, f"stopped {took:.1f} s after SIGTERM"
-    lines = [json.loads(line) for line in err.splitlines() if line.strip()]
+    lines = [json.loads(line) for line in (early + err).splitlines() if line.strip()]
     assert all({"at", "level", "logger", "message"} <= set(x) for x in lines)
     assert lines[-1]["message"] == "stopped" and lines[-1]["at"].endswith("Z")
     stored = _clips(bodycam_env)
@@ -111,3 +135,26 @@ def test_a_failing_job_is_one_line_and_a_traceback_only_with_debug(tmp_path: Pat
     record = json.loads(out.getvalue())
     assert record["error"] == "ValueError: disk on fire" and "Traceback" in record["traceback"]
     logs.setup("text")
+
+
+def test_health_names_a_source_without_a_completed_pass_for_too_long() -> None:
+    from bodycam.service.metrics import Metrics
+
+    m = Metrics(["dock-1", "dock-2"])
+    assert m.stale(900, now=m.started + 60) == []
+    m.passed["dock-1"] = m.started + 1000
+    assert m.stale(900, now=m.started + 1100) == ["dock-2"]
+
+
+def test_the_shipped_alert_rules_name_only_metrics_the_service_exports() -> None:
+    import re
+
+    from prometheus_client import generate_latest
+
+    from bodycam.service.metrics import LIVE, Metrics
+
+    exported = set(re.findall(r"^# TYPE (bodycam_\w+)", generate_latest(Metrics(["x"]).registry).decode(), re.M))
+    names = exported | {n + "_total" for n in exported} | {n.removesuffix("_total") for n in exported} | set(LIVE)
+    rules = (Path(__file__).parent.parent / "deploy" / "prometheus-alerts.yml").read_text()
+    used = set(re.findall(r"\b(bodycam_\w+)", rules))
+    assert used and used <= names, used - names

@@ -23,7 +23,8 @@ def test_watch_ingests_new_files_and_stops_on_sigterm(bodycam_env: dict[str, str
     dock = tmp_path / "dock"
     dock.mkdir()
     cfg = tmp_path / "bodycam.toml"
-    cfg.write_text(f'[ingest]\npoll_seconds = 0.5\nstable_seconds = 0\nrelease = "delete"\n\n'
+    cfg.write_text('[service]\nlisten = "127.0.0.1:0"\n'
+                   f'[ingest]\npoll_seconds = 0.5\nstable_seconds = 0\nrelease = "delete"\n\n'
                    f'[[ingest.sources]]\nname = "dock-1"\npath = "{dock}"\nkind = "dock"\n')
     proc = subprocess.Popen([sys.executable, "-m", "bodycam", "--config", str(cfg), "ingest", "watch"],
                             env=bodycam_env, stderr=subprocess.PIPE, text=True)

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from bodycam.app import App
 from bodycam.errors import BodycamError
 from bodycam.ingest.claims import worker_id
+
+if TYPE_CHECKING:
+    from bodycam.service.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +39,7 @@ def refresh_reports(app: App) -> None:
         log.error("coverage reports: refresh failed: %s", exc)
 
 
-def nightly_sweep(app: App) -> None:
+def nightly_sweep(app: App, metrics: Metrics | None = None) -> None:
     """The unattended sweep. A policy no plan has shown is planned tonight and applied
     tomorrow night: a change never deletes anything at once."""
     from bodycam.errors import PolicyNotPlanned, SweepBusy
@@ -45,6 +49,9 @@ def nightly_sweep(app: App) -> None:
         result = sweep.run(app.trusted_db(), app.store, app.settings.retention, app.actor, clock=app.clock)
         log.info("retention: deleted %d of %d due; %d kept by the store", result.deleted, result.due,
                  len(result.refused))
+        if metrics:
+            metrics.swept.inc(result.deleted)
+            metrics.refused.inc(len(result.refused))
     except PolicyNotPlanned:
         p = sweep.plan(app.db, app.settings.retention, app.clock.now())
         sweep.record_plan(app.db, app.actor, p, what_if=False)
@@ -55,7 +62,7 @@ def nightly_sweep(app: App) -> None:
         log.error("retention: sweep failed: %s", exc)
 
 
-def nightly_scrub(app: App) -> None:
+def nightly_scrub(app: App, metrics: Metrics | None = None) -> None:
     """Re-read stored bytes for scrub.budget_minutes, resuming where the last night stopped."""
     from bodycam.audit.scrub import scrub
 
@@ -68,6 +75,9 @@ def nightly_scrub(app: App) -> None:
     log.info("scrub: verified %d clip(s), %.2f GB at %.2f GB/s; %s", r.verified, r.bytes / 1e9, r.gb_per_s, left)
     for line in r.failures:
         log.error("scrub: INTEGRITY FAILURE %s", line)
+    if metrics:
+        metrics.scrubbed.inc(r.bytes)
+        metrics.scrub_failures.inc(len(r.failures))
 
 
 def analysis_pass(app: App, stop: threading.Event) -> None:

@@ -19,12 +19,13 @@ from bodycam import sdnotify
 from bodycam.app import App
 from bodycam.errors import BodycamError, InputError
 from bodycam.service import jobs
+from bodycam.service.metrics import Metrics, failure_reason, serve
 from bodycam.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 
-def one_pass(app: App, source: Any, stop: threading.Event) -> None:
+def one_pass(app: App, source: Any, stop: threading.Event, metrics: Metrics | None = None) -> None:
     """One pass over one source; a failure is one line, and the next poll tries again."""
     from bodycam.ingest.runner import run_pass
     from bodycam.ingest.service import make_context
@@ -36,10 +37,14 @@ def one_pass(app: App, source: Any, stop: threading.Event) -> None:
                            wait_seconds=0, should_stop=stop.is_set)
     except BodycamError as exc:
         log.error("%s: pass failed: %s", source.name, exc, extra=where)
+        if metrics:
+            metrics.pass_errors.labels(source.name, failure_reason(str(exc))).inc()
         return
     except Exception:  # a bug: one line (a traceback with --debug); the other sources keep polling
         log.exception("%s: internal error", source.name, extra=where)
         return
+    if metrics:
+        metrics.pass_done(source.name, summary)
     for path, reason in summary.skipped:
         if reason.startswith("no such folder"):
             log.warning("%s: %s: %s", source.name, path, reason, extra=where)
@@ -61,14 +66,16 @@ def watch(app: App, stop: threading.Event | None = None) -> None:
     if not cfg.sources:
         raise InputError("no sources to watch: add [[ingest.sources]] entries (name, path, kind) to the settings")
     stop = stop or threading.Event()
+    metrics = Metrics([s.name for s in cfg.sources])
+    server = serve(app, metrics, app.settings.service.listen) if app.settings.service.listen else None
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-    _schedule(scheduler, app, stop)
+    _schedule(scheduler, app, stop, metrics)
     for source in cfg.sources:
         if not Path(source.path).is_dir():
             log.warning("%s: %s is not a folder yet; will keep polling", source.name, source.path,
                         extra={"source": source.name})
-        scheduler.add_job(one_pass, "interval", seconds=cfg.poll_seconds, args=[app, source, stop], id=source.name,
-                          next_run_time=utcnow())
+        scheduler.add_job(one_pass, "interval", seconds=cfg.poll_seconds, args=[app, source, stop, metrics],
+                          id=source.name, next_run_time=utcnow())
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
@@ -81,10 +88,12 @@ def watch(app: App, stop: threading.Event | None = None) -> None:
     log.info("stopping: files in flight finish, nothing new starts")
     sdnotify.notify("STOPPING=1", "STATUS=stopping")
     scheduler.shutdown(wait=True)
+    if server is not None:
+        server.shutdown()
     log.info("stopped")
 
 
-def _schedule(scheduler: Any, app: App, stop: threading.Event) -> None:
+def _schedule(scheduler: Any, app: App, stop: threading.Event, metrics: Metrics) -> None:
     reports = app.settings.coverage.reports
     tz = app.settings.tz
     if reports.daily or reports.weekly or reports.monthly:
@@ -94,11 +103,12 @@ def _schedule(scheduler: Any, app: App, stop: threading.Event) -> None:
         scheduler.add_job(jobs.refresh_reports, "interval", minutes=15, args=[app], id="coverage-refresh")
     if app.settings.retention.sweep_at:
         hour, minute = (int(x) for x in app.settings.retention.sweep_at.split(":"))
-        scheduler.add_job(jobs.nightly_sweep, "cron", hour=hour, minute=minute, timezone=tz, args=[app],
+        scheduler.add_job(jobs.nightly_sweep, "cron", hour=hour, minute=minute, timezone=tz, args=[app, metrics],
                           id="retention-sweep")
     scheduler.add_job(jobs.hourly_seal, "interval", hours=1, args=[app], id="seal")
     scheduler.add_job(jobs.analysis_pass, "interval", seconds=app.settings.ingest.poll_seconds, args=[app, stop],
                       id="analysis", next_run_time=utcnow())
     if app.settings.scrub.at:
         hour, minute = (int(x) for x in app.settings.scrub.at.split(":"))
-        scheduler.add_job(jobs.nightly_scrub, "cron", hour=hour, minute=minute, timezone=tz, args=[app], id="scrub")
+        scheduler.add_job(jobs.nightly_scrub, "cron", hour=hour, minute=minute, timezone=tz, args=[app, metrics],
+                          id="scrub")
