@@ -6,9 +6,10 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bodycam.config import load_settings
 from bodycam.db.engine import Database
@@ -328,3 +329,36 @@ def test_ingest_goes_on_when_the_store_refuses_housekeeping(s3_bucket: str, tmp_
     assert proc.returncode == 0, proc.stderr
     assert "warning: could not clear unfinished uploads" in proc.stderr and "denied" in proc.stderr
     assert json.loads(proc.stdout)["ingested"] == 1
+
+
+def test_a_worker_whose_claim_was_taken_over_stops_and_indexes_nothing(
+        local_bodycam: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16: a worker whose lease lapsed (and was taken over) must not index the file too."""
+    from bodycam import faults
+    from bodycam.db.models import IngestItem
+    from bodycam.ingest.claims import ClaimLost, heartbeat
+    from bodycam.ingest.discover import walk_files
+    from bodycam.ingest.pipeline import ingest_file
+    from bodycam.ingest.service import make_context
+
+    local_bodycam("init")
+    clip = make_clip(tmp_path / "dock" / "CAM1" / "CAM1_P1_20261101080000.mp4", 1.0)
+    age(clip)
+    app = local_bodycam.app()
+    ctx = make_context(app, "delete")
+    (sf,) = [f for f in walk_files(clip.parent, "CAM1", clip.parent) if not isinstance(f, str)]
+
+    def taken_over(name: str) -> None:
+        if name == "before_index":  # another host took the file over while this one was uploading
+            with ctx.db.write() as s:
+                item = s.scalars(select(IngestItem)).one()
+                item.claimed_by = "other-host:1:0"
+            with pytest.raises(ClaimLost):
+                heartbeat(ctx.db, item.id, ctx.worker)
+
+    monkeypatch.setattr(faults, "point", taken_over)
+    result = ingest_file(ctx, sf, "dock")
+    assert result.outcome == "busy" and clip.exists()  # not indexed, not released, not marked failed
+    with ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Clip)) == 0
+        assert s.scalars(select(IngestItem.state)).one() != "failed"

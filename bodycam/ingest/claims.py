@@ -93,8 +93,21 @@ def claim(db: Database, host: str, worker: str, sf: SourceFile) -> Claim | str:
         return "busy"
 
 
+class ClaimLost(Exception):
+    """Another worker took this file over (our lease lapsed): stop working on it, write nothing more.
+    Control flow inside ingest, never shown to a user as an error."""
+
+
 def heartbeat(db: Database, item_id: int, worker: str) -> None:
+    """Renew the lease; ClaimLost when it is no longer ours."""
     with db.write() as s:
         item = s.get(IngestItem, item_id)
-        if item is not None and item.claimed_by == worker:
-            item.heartbeat_at = utcnow()
+        if item is None or item.claimed_by != worker:
+            raise ClaimLost(f"ingest item {item_id}: now claimed by {item.claimed_by if item else 'nobody'}")
+        item.heartbeat_at = utcnow()
+
+
+def still_ours(item: IngestItem, worker: str) -> None:
+    """Inside the index transaction (the row locked): index only what this worker still holds."""
+    if item.claimed_by != worker:
+        raise ClaimLost(f"ingest item {item.id}: now claimed by {item.claimed_by}")

@@ -35,7 +35,7 @@ from bodycam.db.engine import Database
 from bodycam.db.models import Attachment, Case, CaseClip, Clip, ClipCorrection, ClipFlag, ClipSighting, IngestItem
 from bodycam.errors import BodycamError, DatabaseUnreachable, IntegrityError, PermissionDenied, StoreUnreachable
 from bodycam.index.registry import assigned_officer, device_by_serial, officer_by_badge
-from bodycam.ingest.claims import Claim, claim, heartbeat, source_key
+from bodycam.ingest.claims import Claim, ClaimLost, claim, heartbeat, source_key, still_ours
 from bodycam.ingest.discover import SourceFile
 from bodycam.ingest.naming import parse_name
 from bodycam.ingest.probe import MediaFacts, probe, probe_isolated
@@ -136,6 +136,9 @@ def ingest_file(ctx: Context, sf: SourceFile, kind: str, session: SessionLink | 
     for attempt in range(ctx.retries + 1):
         try:
             return _ingest_once(ctx, sf, kind, session)
+        except ClaimLost as exc:  # another worker has it now: it finishes the file, this one stops
+            log.warning("%s: %s; left to that worker", shown(sf.path), exc, extra={"file": shown(sf.path)})
+            return Result(sf.path, "busy", sf.size)
         except (StoreUnreachable, DatabaseUnreachable) as exc:
             if attempt == ctx.retries:
                 return _fail(ctx, sf, str(exc), record=isinstance(exc, StoreUnreachable))
@@ -414,8 +417,9 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
         if ctx.db.dialect == "postgresql":  # two workers with identical bytes: one indexes, one records a sighting
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(sha[:15], 16)})
         existing = _live_clip(s, sha)
-        item = s.get(IngestItem, item_id)
+        item = s.get(IngestItem, item_id, with_for_update=True)
         assert item is not None
+        still_ours(item, ctx.worker)
         item.sha256, item.store_version = sha, version
         if existing is not None:  # raced with another worker holding identical bytes
             s.add(ClipSighting(clip_id=existing, source_path=shown(sf.path), source_host=ctx.host, seen_at=now))
