@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from bodycam.errors import ConfigError, InvalidConfigValue, UnknownConfigKey
+from bodycam.kinds import Scenario
 
 FLOOR_DAYS = 180
 """The legal minimum hold (art. 13 of the 2016 rule); settings may only raise it."""
@@ -177,8 +178,7 @@ class Tolerance(_Section):
                                                                "always marked audio_only in the report)")
 
 
-SCENARIO_CODES = ("dispatch", "stop_and_check", "on_scene_penalty", "search_and_seizure",
-                  "administrative_enforcement", "major_incident", "interrogation")
+SCENARIO_CODES = tuple(m.value for m in Scenario)
 
 
 class ReportSettings(_Section):

@@ -34,6 +34,7 @@ from bodycam.clock import Clock
 from bodycam.db.engine import Database
 from bodycam.db.models import AnalysisJob, Clip, ClipFlag
 from bodycam.errors import BodycamError, IntegrityError
+from bodycam.kinds import AnalysisState
 from bodycam.store import ObjectStore
 
 PENDING = "analysis_pending"
@@ -236,4 +237,4 @@ def counts(db: Database) -> dict[str, int]:
     with db.read() as s:
         rows = s.execute(select(AnalysisJob.state, func.count()).group_by(AnalysisJob.state)).all()
     found = {state: int(n) for state, n in rows}
-    return {state: found.get(state, 0) for state in ("pending", "running", "done", "failed")}
+    return {state: found.get(state, 0) for state in AnalysisState}

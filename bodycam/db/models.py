@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bodycam.db.types import UTCDateTime
+from bodycam.kinds import AnalysisState, ClipKind, DeviceKind, IngestState, Scenario, TimeSource
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -36,19 +37,11 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-SCENARIOS = (
-    "dispatch",
-    "stop_and_check",
-    "on_scene_penalty",
-    "search_and_seizure",
-    "administrative_enforcement",
-    "major_incident",
-    "interrogation",
-)
-DEVICE_KINDS = ("body_camera", "interrogation_recorder")
-CLIP_KINDS = ("dock", "interrogation")
-TIME_SOURCES = ("sidecar", "manifest", "filename", "container", "mtime", "corrected")
-INGEST_STATES = ("claimed", "stored", "indexed", "released", "failed")
+SCENARIOS = tuple(m.value for m in Scenario)  # plain strings: click's choices, the DB
+DEVICE_KINDS = tuple(m.value for m in DeviceKind)  # plain strings: click's choices, the DB
+CLIP_KINDS = tuple(m.value for m in ClipKind)  # plain strings: click's choices, the DB
+TIME_SOURCES = tuple(m.value for m in TimeSource)  # plain strings: click's choices, the DB
+INGEST_STATES = tuple(m.value for m in IngestState)  # plain strings: click's choices, the DB
 
 
 BADGE_LEN = 64
@@ -310,7 +303,7 @@ class IngestItem(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-ANALYSIS_STATES = ("pending", "running", "done", "failed")
+ANALYSIS_STATES = tuple(m.value for m in AnalysisState)  # plain strings: click's choices, the DB
 
 
 class AnalysisJob(Base):

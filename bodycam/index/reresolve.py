@@ -24,9 +24,10 @@ from bodycam.db.models import Clip, Device
 from bodycam.errors import InputError
 from bodycam.index.corrections import Change, Correction, correct
 from bodycam.ingest.naming import parse_name
+from bodycam.kinds import TimeSource
 from bodycam.store import ObjectStore
 
-WEAK_TIMES = ("container", "mtime")
+WEAK_TIMES = (TimeSource.CONTAINER, TimeSource.MTIME)
 WEAK_OFFICERS = ("", "assignment")
 
 

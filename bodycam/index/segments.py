@@ -24,9 +24,10 @@ from bodycam.clock import Clock
 from bodycam.config import RetentionSettings
 from bodycam.db.engine import Database
 from bodycam.db.models import Attachment, Clip, ClipCorrection, ClipFlag
+from bodycam.kinds import TimeSource
 from bodycam.store import ObjectStore
 
-SEGMENT = "segment"
+SEGMENT = TimeSource.SEGMENT
 """The time source of a segment placed after the one before it."""
 OVERLAP = "overlap"
 OVERLAP_SECONDS = 1.0
@@ -95,7 +96,7 @@ def settle(db: Database, store: ObjectStore, policy: RetentionSettings, devices:
         rows = list(s.scalars(select(Clip).where(Clip.device_serial.in_(devices), Clip.disposed_at.is_(None))))
     segments = [Segment(c.id, c.device_serial, str(c.media["segment"]["recording"]), int(c.media["segment"]["seq"]),
                         c.recorded_start, c.duration_seconds or 0.0)
-                for c in rows if c.time_source in ("filename", SEGMENT) and c.recorded_start is not None
+                for c in rows if c.time_source in (TimeSource.FILENAME, SEGMENT) and c.recorded_start is not None
                 and isinstance((c.media or {}).get("segment"), dict)]
     by_id = {c.id: c for c in rows}
     moves = {cid: at for cid, at in place(segments).items() if by_id[cid].recorded_start != at}

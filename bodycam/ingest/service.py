@@ -18,6 +18,7 @@ from bodycam.errors import BodycamError, InputError
 from bodycam.ingest.claims import worker_id
 from bodycam.ingest.pipeline import Context
 from bodycam.ingest.sessions import never_received
+from bodycam.kinds import IN_FLIGHT, IngestState
 from bodycam.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def status(app: App) -> Status:
     with db.read() as s:
         counts = {state: n for state, n in s.execute(
             select(IngestItem.state, func.count()).group_by(IngestItem.state))}
-        flight = s.scalars(select(IngestItem).where(IngestItem.state.in_(("claimed", "stored")))
+        flight = s.scalars(select(IngestItem).where(IngestItem.state.in_(IN_FLIGHT))
                            .order_by(IngestItem.claimed_at)).all()
         failed = s.scalars(select(IngestItem).where(IngestItem.state == "failed")
                            .order_by(IngestItem.updated_at.desc())).all()
@@ -95,7 +96,7 @@ def status(app: App) -> Status:
             (IngestItem.attempts > 1) | (IngestItem.outcome == "duplicate"))).all()
         missing = never_received(s)
     return Status(
-        counts={k: counts.get(k, 0) for k in ("claimed", "stored", "indexed", "released", "failed")},
+        counts={k: counts.get(k, 0) for k in IngestState},
         in_flight=[{"path": i.source_path, "state": i.state, "worker": i.claimed_by, "since": i.claimed_at,
                     "heartbeat_age_s": round((now - i.heartbeat_at) / timedelta(seconds=1)), "attempts": i.attempts}
                    for i in flight],

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from bodycam.app import App
 from bodycam.db.models import AnalysisJob, IngestItem
 from bodycam.errors import BodycamError, ConfigError
+from bodycam.kinds import AnalysisState, IngestState
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +109,12 @@ class _Live(Collector):
             log.error("metrics: the database did not answer: %s", exc)
             items, jobs = {}, {}
         flight = GaugeMetricFamily("bodycam_ingest_items", "Ingest items by state", labels=["state"])
-        for state in ("claimed", "stored", "indexed", "released", "failed"):
+        for state in IngestState:
             flight.add_metric([state], items.get(state, 0))
         yield flight
         backlog = GaugeMetricFamily("bodycam_analysis_jobs", "Picture-analysis jobs by state", labels=["state"])
-        for state in ("pending", "running", "done", "failed"):
-            backlog.add_metric([state], jobs.get(state, 0))
+        for job_state in AnalysisState:
+            backlog.add_metric([job_state], jobs.get(job_state, 0))
         yield backlog
         free = GaugeMetricFamily("bodycam_free_bytes", "Free space of the local store and of each dock folder",
                                  labels=["what", "path"])
