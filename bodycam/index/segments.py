@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bodycam.audit import chain
 from bodycam.clock import Clock
@@ -87,13 +87,33 @@ class Settled:
     overlapping: list[tuple[int, int, float]]
 
 
-def settle(db: Database, store: ObjectStore, policy: RetentionSettings, devices: set[str], actor: str,
-           clock: Clock) -> Settled:
-    """Place the segments and flag the overlaps of these cameras' clips."""
-    if not devices:
-        return Settled([], [])
+NEIGHBOURS = timedelta(days=1)
+"""How far around a pass's new clips their camera's other clips are looked at (a recording's segments, overlaps)."""
+
+
+def _neighbourhood(db: Database, clip_ids: list[int]) -> list[Clip]:
+    """The kept clips of the cameras of these clips, within NEIGHBOURS of them: a pass costs its own
+    clips' cameras' day, not their whole history."""
     with db.read() as s:
-        rows = list(s.scalars(select(Clip).where(Clip.device_serial.in_(devices), Clip.disposed_at.is_(None))))
+        spans = s.execute(select(Clip.device_id, func.min(Clip.recorded_start), func.max(Clip.recorded_end))
+                          .where(Clip.id.in_(clip_ids), Clip.device_id.is_not(None))
+                          .group_by(Clip.device_id)).all()
+        rows: list[Clip] = []
+        for device_id, lo, hi in spans:
+            if lo is None or hi is None:
+                continue
+            rows += s.scalars(select(Clip).where(Clip.device_id == device_id, Clip.disposed_at.is_(None),
+                                                 Clip.recorded_start < hi + NEIGHBOURS,
+                                                 Clip.recorded_end > lo - NEIGHBOURS))
+    return rows
+
+
+def settle(db: Database, store: ObjectStore, policy: RetentionSettings, clip_ids: list[int], actor: str,
+           clock: Clock) -> Settled:
+    """Place the segments and flag the overlaps around these (newly stored) clips."""
+    if not clip_ids:
+        return Settled([], [])
+    rows = _neighbourhood(db, clip_ids)
     segments = [Segment(c.id, c.device_serial, str(c.media["segment"]["recording"]), int(c.media["segment"]["seq"]),
                         c.recorded_start, c.duration_seconds or 0.0)
                 for c in rows if c.time_source in (TimeSource.FILENAME, SEGMENT) and c.recorded_start is not None
@@ -102,8 +122,7 @@ def settle(db: Database, store: ObjectStore, policy: RetentionSettings, devices:
     moves = {cid: at for cid, at in place(segments).items() if by_id[cid].recorded_start != at}
     if moves:
         _move(db, store, policy, moves, actor, clock)
-        with db.read() as s:
-            rows = list(s.scalars(select(Clip).where(Clip.device_serial.in_(devices), Clip.disposed_at.is_(None))))
+        rows = _neighbourhood(db, clip_ids)
     per_device: dict[str, list[tuple[int, datetime, datetime]]] = defaultdict(list)
     for c in rows:
         if c.recorded_start is not None and c.recorded_end is not None:

@@ -11,8 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-
 from bodycam.errors import BodycamError
 from bodycam.ingest.discover import Skipped, SourceFile, dock_cameras, session_folders, walk_files
 from bodycam.ingest.pipeline import Context, Result, SessionLink, ingest_file
@@ -180,16 +178,12 @@ def run_pass(
 
 def _settle(ctx: Context, summary: Summary) -> None:
     """Place the segments and flag the overlaps of the cameras this pass stored clips of."""
-    from bodycam.db.models import Clip
     from bodycam.index.segments import settle
 
     if not summary.clip_ids:
         return
-    with ctx.db.read() as s:
-        devices = set(s.scalars(select(Clip.device_serial).where(Clip.id.in_(summary.clip_ids),
-                                                                 Clip.device_serial != "")))
     try:
-        done = settle(ctx.db, ctx.store, ctx.settings.retention, devices, ctx.actor, ctx.clock)
+        done = settle(ctx.db, ctx.store, ctx.settings.retention, summary.clip_ids, ctx.actor, ctx.clock)
     except BodycamError as exc:  # the files are stored and indexed: this is said, and done again next pass
         log.warning("placing segments and checking overlaps failed: %s", exc)
         summary.manifest_errors.append(f"segments and overlaps not checked: {exc}")
