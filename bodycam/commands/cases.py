@@ -21,7 +21,7 @@ from bodycam.timeutil import show
 def cases_link(ctx: click.Context, case: str, clips: tuple[int, ...], reason: str) -> None:
     """Make CLIPS evidence in CASE: a legal hold goes on each object version."""
     app = get_app(ctx)
-    result = link(app.ready_db(), app.store, case, list(clips), reason, app.actor)
+    result = link(app.ready_db(), app.store, case, list(clips), reason, app.actor, app.clock)
     click.echo(f"case {case}: linked {len(result.linked)} clip(s)"
                + (f"; already linked: {', '.join(map(str, result.already))}" if result.already else ""))
 
@@ -34,7 +34,7 @@ def cases_link(ctx: click.Context, case: str, clips: tuple[int, ...], reason: st
 def cases_unlink(ctx: click.Context, case: str, clips: tuple[int, ...], reason: str) -> None:
     """Remove CLIPS from CASE; the legal hold comes off only if nothing else holds a clip."""
     app = get_app(ctx)
-    done = unlink(app.ready_db(), app.store, case, list(clips), reason, app.actor)
+    done = unlink(app.ready_db(), app.store, case, list(clips), reason, app.actor, app.clock)
     click.echo(f"case {case}: unlinked {len(done)} clip(s)")
 
 
@@ -61,7 +61,7 @@ def cases_suggest(ctx: click.Context, case: str, margin: int, fmt: str) -> None:
 def cases_close(ctx: click.Context, case: str, reason: str) -> None:
     """Close CASE (audited)."""
     app = get_app(ctx)
-    c = set_case_status(app.ready_db(), case, "closed", reason, app.actor)
+    c = set_case_status(app.ready_db(), case, "closed", reason, app.actor, app.clock)
     click.echo(f"case {case}: closed at {show(c.closed_at, app.settings.zone)}")
 
 
@@ -72,5 +72,5 @@ def cases_close(ctx: click.Context, case: str, reason: str) -> None:
 def cases_reopen(ctx: click.Context, case: str, reason: str) -> None:
     """Reopen a closed CASE (audited)."""
     app = get_app(ctx)
-    set_case_status(app.ready_db(), case, "open", reason, app.actor)
+    set_case_status(app.ready_db(), case, "open", reason, app.actor, app.clock)
     click.echo(f"case {case}: open")

@@ -73,7 +73,7 @@ def retention_run(ctx: click.Context, dry_run: bool, limit: int | None) -> None:
 def retention_hold(ctx: click.Context, clip: int | None, case: str | None, reason: str) -> None:
     """Place a legal hold on CLIP or on a whole --case (nothing held is ever deleted)."""
     app = get_app(ctx)
-    hold_id = holds.place(app.ready_db(), app.store, clip, case, reason, app.actor)
+    hold_id = holds.place(app.ready_db(), app.store, clip, case, reason, app.actor, app.clock)
     click.echo(f"hold #{hold_id} placed on {'case ' + case if case else f'clip {clip}'}")
 
 
@@ -85,7 +85,7 @@ def retention_hold(ctx: click.Context, clip: int | None, case: str | None, reaso
 def retention_release(ctx: click.Context, clip: int | None, case: str | None, reason: str) -> None:
     """Release the holds on CLIP or --case; the object's legal hold comes off if nothing else holds it."""
     app = get_app(ctx)
-    released = holds.release(app.ready_db(), app.store, clip, case, reason, app.actor)
+    released = holds.release(app.ready_db(), app.store, clip, case, reason, app.actor, app.clock)
     click.echo(f"released hold(s) {', '.join(f'#{h}' for h in released)}")
 
 

@@ -11,11 +11,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from bodycam.audit import chain
+from bodycam.clock import Clock, SystemClock
 from bodycam.db.engine import Database
 from bodycam.db.models import Attachment, Case, CaseClip, Clip, Event, EventOfficer, Hold, InterrogationSession, Officer
 from bodycam.errors import InputError, NotFound
 from bodycam.store import ObjectStore
-from bodycam.timeutil import utcnow
 
 
 def get_case(s: Session, number: str) -> Case:
@@ -71,7 +71,8 @@ class LinkResult:
     already: list[int]
 
 
-def link(db: Database, store: ObjectStore, number: str, clip_ids: list[int], reason: str, actor: str) -> LinkResult:
+def link(db: Database, store: ObjectStore, number: str, clip_ids: list[int], reason: str, actor: str,
+         clock: Clock | None = None) -> LinkResult:
     if not reason.strip():
         raise InputError("--reason: required: say why these clips are evidence")
     with db.read() as s:
@@ -79,7 +80,7 @@ def link(db: Database, store: ObjectStore, number: str, clip_ids: list[int], rea
         clips = get_clips(s, clip_ids)
     linked, already = [], []
     with db.write() as s:
-        now = utcnow()
+        now = (clock or SystemClock()).now()
         for clip in clips:
             active = s.scalar(select(CaseClip).where(CaseClip.case_id == case.id, CaseClip.clip_id == clip.id,
                                                      CaseClip.unlinked_at.is_(None)))
@@ -95,13 +96,14 @@ def link(db: Database, store: ObjectStore, number: str, clip_ids: list[int], rea
     return LinkResult(linked, already)
 
 
-def unlink(db: Database, store: ObjectStore, number: str, clip_ids: list[int], reason: str, actor: str) -> list[int]:
+def unlink(db: Database, store: ObjectStore, number: str, clip_ids: list[int], reason: str, actor: str,
+           clock: Clock | None = None) -> list[int]:
     if not reason.strip():
         raise InputError("--reason: required: say why these clips are no longer evidence")
     done = []
     with db.write() as s:
         case = get_case(s, number)
-        now = utcnow()
+        now = (clock or SystemClock()).now()
         for clip in get_clips(s, clip_ids):
             active = s.scalar(select(CaseClip).where(CaseClip.case_id == case.id, CaseClip.clip_id == clip.id,
                                                      CaseClip.unlinked_at.is_(None)))
@@ -155,7 +157,8 @@ def suggest(s: Session, number: str, margin: timedelta) -> list[Suggestion]:
     return out
 
 
-def set_case_status(db: Database, number: str, status: str, reason: str, actor: str) -> Case:
+def set_case_status(db: Database, number: str, status: str, reason: str, actor: str,
+                    clock: Clock | None = None) -> Case:
     """Close or reopen a case (audited); closing starts the evidence hold's after-close clock."""
     if not reason.strip():
         raise InputError("--reason: required")
@@ -164,7 +167,7 @@ def set_case_status(db: Database, number: str, status: str, reason: str, actor: 
         if case.status == status:
             raise InputError(f"case {number}: already {status}")
         case.status = status
-        case.closed_at = utcnow() if status == "closed" else None
+        case.closed_at = (clock or SystemClock()).now() if status == "closed" else None
         chain.record(s, actor, f"case.{'close' if status == 'closed' else 'reopen'}", f"case:{number}",
                      {"reason": reason})
         return case

@@ -46,7 +46,6 @@ from bodycam.names import is_plain, raw_hex, shown
 from bodycam.retention.policy import initial_lock
 from bodycam.store import ObjectStore
 from bodycam.store.base import LOCK_PRECISION
-from bodycam.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +158,7 @@ def _fail(ctx: Context, sf: SourceFile, error: str, record: bool = True) -> Resu
             with ctx.db.write() as s:
                 item = s.scalar(select(IngestItem).where(IngestItem.source_key == source_key(ctx.host, sf)))
                 if item is not None and item.state not in ("indexed", "released"):
-                    item.state, item.last_error, item.updated_at = "failed", error[:2000], utcnow()
+                    item.state, item.last_error, item.updated_at = "failed", error[:2000], ctx.clock.now()
         except BodycamError:
             pass
     return Result(sf.path, "failed", sf.size, error=error)

@@ -19,7 +19,6 @@ from bodycam.ingest.claims import worker_id
 from bodycam.ingest.pipeline import Context
 from bodycam.ingest.sessions import never_received
 from bodycam.kinds import IN_FLIGHT, IngestState
-from bodycam.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +82,7 @@ class Status:
 
 def status(app: App) -> Status:
     db = app.ready_db()
-    now = utcnow()
+    now = app.clock.now()
     with db.read() as s:
         counts = {state: n for state, n in s.execute(
             select(IngestItem.state, func.count()).group_by(IngestItem.state))}

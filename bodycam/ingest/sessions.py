@@ -19,7 +19,7 @@ from bodycam.ingest.manifest import Manifest, place_in_order, read_manifest
 from bodycam.ingest.pipeline import Context, SessionLink
 from bodycam.ingest.probe import probe_isolated
 from bodycam.ingest.recording import MAX_SIDECAR, read_regular
-from bodycam.timeutil import parse_time, utcnow
+from bodycam.timeutil import parse_time
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def register(ctx: Context, m: Manifest) -> Registered:
         chain.record(s, ctx.actor, "session.register", f"session:{m.session_id}", {
             "room": m.room, "recorder": room.serial, "start": m.start.isoformat(), "end": m.end.isoformat(),
             "interrogators": list(m.interrogators), "files": [f.name for f in m.files],
-            "missing_files": missing, "case": m.case_id, "registered_at": utcnow().isoformat(),
+            "missing_files": missing, "case": m.case_id, "registered_at": ctx.clock.now().isoformat(),
         })
         return Registered(session.id, room.serial, m.case_id)
 

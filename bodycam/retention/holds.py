@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bodycam.audit import chain
+from bodycam.clock import Clock, SystemClock
 from bodycam.db.engine import Database
 from bodycam.db.models import CaseClip, Clip, Hold
 from bodycam.errors import InputError, NotFound
 from bodycam.index.evidence import get_case, get_clips, hold_in, is_held, set_hold
 from bodycam.store import ObjectStore
-from bodycam.timeutil import utcnow
 
 
 def _clips_of(db: Database, clip_id: int | None, case: str | None) -> tuple[list[Clip], int | None]:
@@ -24,7 +24,8 @@ def _clips_of(db: Database, clip_id: int | None, case: str | None) -> tuple[list
         return get_clips(s, [clip_id]), None
 
 
-def place(db: Database, store: ObjectStore, clip_id: int | None, case: str | None, reason: str, actor: str) -> int:
+def place(db: Database, store: ObjectStore, clip_id: int | None, case: str | None, reason: str, actor: str,
+          clock: Clock | None = None) -> int:
     """The record, then the hold on the objects, then the commit: a crash leaves an extra hold, never a
     missing one, and a refusal leaves neither."""
     if not reason.strip():
@@ -33,7 +34,8 @@ def place(db: Database, store: ObjectStore, clip_id: int | None, case: str | Non
         raise InputError("give a CLIP or --case CASE (one of them)")
     clips, case_id = _clips_of(db, clip_id, case)
     with db.write() as s:
-        hold = Hold(clip_id=clip_id, case_id=case_id, reason=reason, placed_by=actor, placed_at=utcnow())
+        hold = Hold(clip_id=clip_id, case_id=case_id, reason=reason, placed_by=actor,
+                    placed_at=(clock or SystemClock()).now())
         s.add(hold)
         s.flush()
         subject = f"case:{case}" if case else f"clip:{clip_id}"
@@ -45,7 +47,7 @@ def place(db: Database, store: ObjectStore, clip_id: int | None, case: str | Non
 
 
 def release(db: Database, store: ObjectStore, clip_id: int | None, case: str | None, reason: str,
-            actor: str) -> list[int]:
+            actor: str, clock: Clock | None = None) -> list[int]:
     """Release the active holds on a clip or case; objects nothing else holds lose their legal hold."""
     if not reason.strip():
         raise InputError("--reason: required")
@@ -59,7 +61,7 @@ def release(db: Database, store: ObjectStore, clip_id: int | None, case: str | N
         holds = list(s.scalars(q))
         if not holds:
             raise NotFound(f"no active hold on {'case ' + case if case else f'clip {clip_id}'}")
-        now = utcnow()
+        now = (clock or SystemClock()).now()
         for h in holds:
             h.released_at, h.released_by, h.release_reason = now, actor, reason
         s.flush()
