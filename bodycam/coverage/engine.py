@@ -323,11 +323,12 @@ def _attach_reviews(s: Session, units: list[Unit_]) -> None:
             newest[fid] = (result, by)
     if not newest:
         return
+    def verdict(f: Finding) -> Finding:
+        return replace(f, review=newest[f.id][0], reviewed_by=newest[f.id][1]) if f.id in newest else f
+
     for u in units:
-        u.all_findings = [replace(f, review=newest[f.id][0], reviewed_by=newest[f.id][1]) if f.id in newest else f
-                          for f in u.all_findings]
-        u.findings = [replace(f, review=newest[f.id][0], reviewed_by=newest[f.id][1]) if f.id in newest else f
-                      for f in u.findings]
+        u.all_findings = [verdict(f) for f in u.all_findings]
+        u.findings = [verdict(f) for f in u.findings]
 
 
 def _listed_names(manifest: Any) -> list[str]:

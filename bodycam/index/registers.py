@@ -44,9 +44,11 @@ def _unit_id(s: Session, code: str | None) -> int | None:
     return found
 
 
-def officers(s: Session, unit: str | None = None) -> list[dict[str, Any]]:
+def officers(s: Session, unit: str | None = None, badge: str | None = None) -> list[dict[str, Any]]:
     units = _units(s)
     q = select(Officer).order_by(Officer.badge)
+    if badge is not None:
+        q = q.where(Officer.badge == badge)
     if unit is not None:
         q = q.where(Officer.unit_id == _unit_id(s, unit))
     counts = dict(s.execute(select(Clip.officer_id, func.count()).where(Clip.officer_id.is_not(None))
@@ -55,9 +57,12 @@ def officers(s: Session, unit: str | None = None) -> list[dict[str, Any]]:
              "clips": counts.get(o.id, 0)} for o in s.scalars(q)]
 
 
-def devices(s: Session, unit: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+def devices(s: Session, unit: str | None = None, kind: str | None = None,
+            serial: str | None = None) -> list[dict[str, Any]]:
     units = _units(s)
     q = select(Device).order_by(Device.serial)
+    if serial is not None:
+        q = q.where(Device.serial == serial)
     if unit is not None:
         q = q.where(Device.unit_id == _unit_id(s, unit))
     if kind is not None:
@@ -71,8 +76,10 @@ def devices(s: Session, unit: str | None = None, kind: str | None = None) -> lis
              "description": d.description or None, "assigned_to": holder.get(d.id)} for d in s.scalars(q)]
 
 
-def cases(s: Session, status: str | None = None) -> list[dict[str, Any]]:
+def cases(s: Session, status: str | None = None, number: str | None = None) -> list[dict[str, Any]]:
     q = select(Case).order_by(Case.number)
+    if number is not None:
+        q = q.where(Case.number == number)
     if status is not None:
         q = q.where(Case.status == status)
     linked = dict(s.execute(select(CaseClip.case_id, func.count()).where(CaseClip.unlinked_at.is_(None))
@@ -113,32 +120,25 @@ def events(s: Session, start: datetime | None = None, end: datetime | None = Non
 
 def show(s: Session, kind: str, key: str) -> dict[str, Any]:
     """One record with what hangs on it; NotFound names what was looked for."""
-    if kind == "officers":
-        row = next((r for r in officers(s) if r["badge"] == key), None)
-        if row is None:
-            raise NotFound(f"officer {key!r}: not in the registry")
-        row["assignments"] = [
-            {"device": serial, "start": a_start, "end": a_end} for serial, a_start, a_end in s.execute(
-                select(Device.serial, DeviceAssignment.start, DeviceAssignment.end)
+    if kind in ("officers", "devices"):
+        officer = kind == "officers"
+        found = officers(s, badge=key) if officer else devices(s, serial=key)
+        if not found:
+            raise NotFound(f"{kind[:-1]} {key!r}: not in the registry")
+        other, mine = (Device.serial, Officer.badge) if officer else (Officer.badge, Device.serial)
+        found[0]["assignments"] = [
+            {"device" if officer else "officer": name, "start": a_start, "end": a_end}
+            for name, a_start, a_end in s.execute(
+                select(other, DeviceAssignment.start, DeviceAssignment.end)
                 .join(Device, Device.id == DeviceAssignment.device_id)
                 .join(Officer, Officer.id == DeviceAssignment.officer_id)
-                .where(Officer.badge == key).order_by(DeviceAssignment.start))]
-        return row
-    if kind == "devices":
-        row = next((r for r in devices(s) if r["serial"] == key), None)
-        if row is None:
-            raise NotFound(f"device {key!r}: not in the registry")
-        row["assignments"] = [
-            {"officer": badge, "start": a_start, "end": a_end} for badge, a_start, a_end in s.execute(
-                select(Officer.badge, DeviceAssignment.start, DeviceAssignment.end)
-                .join(Officer, Officer.id == DeviceAssignment.officer_id)
-                .join(Device, Device.id == DeviceAssignment.device_id)
-                .where(Device.serial == key).order_by(DeviceAssignment.start))]
-        return row
+                .where(mine == key).order_by(DeviceAssignment.start))]
+        return found[0]
     if kind == "cases":
-        row = next((r for r in cases(s) if r["number"] == key), None)
-        if row is None:
+        rows = cases(s, number=key)
+        if not rows:
             raise NotFound(f"case {key!r}: not in the registry")
+        row = rows[0]
         case_id = s.scalar(select(Case.id).where(Case.number == key))
         row["linked_clips"] = [
             {"clip": cid, "linked_at": at, "linked_by": by, "reason": why} for cid, at, by, why in s.execute(
