@@ -3,7 +3,7 @@
 #   sudo deploy/install.sh [--prefix /opt/bodycam]
 # Creates the system user 'bodycam', /etc/bodycam (settings, 0750), /var/lib/bodycam (0700),
 # a copy of this checkout in PREFIX with its virtualenv (PREFIX/.venv, the path the unit runs),
-# and installs deploy/bodycam-ingest.service. Safe to run again (an upgrade: then restart).
+# and installs deploy/bodycam-ingest.service (dock hosts) and bodycam-analysis.service (analysis hosts). Safe to run again (an upgrade: then restart).
 # It does not start the service: put the settings in /etc/bodycam/bodycam.toml first
 # (deploy/bodycam.example.toml), then: systemctl enable --now bodycam-ingest
 set -euo pipefail
@@ -28,9 +28,12 @@ fi
 python3 -m venv "$PREFIX/.venv"
 "$PREFIX/.venv/bin/pip" install -q --upgrade pip
 "$PREFIX/.venv/bin/pip" install -q "$PREFIX"
-sed "s#/opt/bodycam#$PREFIX#g" "$SRC/deploy/bodycam-ingest.service" > /etc/systemd/system/bodycam-ingest.service
-chmod 0644 /etc/systemd/system/bodycam-ingest.service
+for unit in bodycam-ingest.service bodycam-analysis.service; do
+  sed "s#/opt/bodycam#$PREFIX#g" "$SRC/deploy/$unit" > "/etc/systemd/system/$unit"
+  chmod 0644 "/etc/systemd/system/$unit"
+done
 systemctl daemon-reload 2>/dev/null || true
 echo "installed: $PREFIX (virtualenv $PREFIX/.venv), user bodycam, /etc/bodycam, /var/lib/bodycam"
 echo "next: edit /etc/bodycam/bodycam.toml; systemctl edit bodycam-ingest (ReadWritePaths= your dock folders);"
-echo "      systemctl enable --now bodycam-ingest"
+echo "      systemctl enable --now bodycam-ingest    (a dock host)"
+echo "      systemctl enable --now bodycam-analysis  (an analysis host)"

@@ -14,10 +14,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bodycam.coverage.periods import day_span, month_span, week_span
+from bodycam.db.engine import Database
+from bodycam.db.schema import upgrade
 from bodycam.errors import InputError
-from tests.conftest import Bodycam
+from tests.conftest import REFUSED, Bodycam
 from tests.media import age, make_clip
 
 
@@ -192,3 +195,22 @@ def test_a_review_sample_draws_per_officer_and_the_seed_draws_it_again(day: tupl
     assert bodycam.json("audit", "log", "--action", "gaps.sample")[0]["details"]["seed"] == first["seed"]
     result = bodycam("gaps", "sample", "--per-officer", "1", "--period", "week", "--day", "today", check=False)
     assert result.exit_code == 50
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE finding_reviews SET result = 'justified' WHERE id = 1",
+    "DELETE FROM finding_reviews WHERE id = 1",
+])
+def test_a_review_cannot_be_changed_or_deleted_with_raw_sql(db_url: str, statement: str) -> None:
+    """A verdict changed behind the command would rewrite an officer's record: the database refuses."""
+    db = Database(db_url)
+    upgrade(db)
+    with db.write() as s:
+        s.execute(text("INSERT INTO finding_reviews (finding_id, event_id, officer, kind, result, note, reviewed_by,"
+                       " reviewed_at) VALUES ('E1#abcd1234', 'E1', 'P1', 'no_footage', 'violation', 'no camera',"
+                       " 'sup', CURRENT_TIMESTAMP)"))
+    with pytest.raises(REFUSED, match="never changed"), db.write() as s:
+        s.execute(text(statement))
+    with db.read() as s:
+        assert s.execute(text("SELECT result FROM finding_reviews")).scalars().all() == ["violation"]
+    db.dispose()

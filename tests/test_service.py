@@ -5,6 +5,7 @@ Subprocesses, because what is tested is the process: its signals, its stderr, it
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import signal
@@ -13,13 +14,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bodycam.db.engine import Database
-from bodycam.db.models import Clip
-from tests.conftest import run_bodycam
+from bodycam.db.models import Clip, IngestItem
+from bodycam.ingest.runner import run_pass
+from bodycam.ingest.service import make_context
+from tests.conftest import Bodycam, run_bodycam
 from tests.media import age, make_clip
 
 
@@ -158,3 +162,70 @@ def test_the_shipped_alert_rules_name_only_metrics_the_service_exports() -> None
     rules = (Path(__file__).parent.parent / "deploy" / "prometheus-alerts.yml").read_text()
     used = set(re.findall(r"\b(bodycam_\w+)", rules))
     assert used and used <= names, used - names
+
+
+def test_a_stop_mid_upload_abandons_a_large_file_at_once_and_the_next_pass_takes_it(
+        bodycam: Bodycam, tmp_path: Path, ffmpeg: str) -> None:
+    """A 40 MiB file: the stop is asked for after two reads, and honoured before the third. Nothing is left
+    in the store (no partial file, no open multipart upload), the source is untouched, and the claim is
+    handed back, so the next pass (another worker) takes the file without waiting out the lease."""
+    bodycam("init")
+    source = tmp_path / "dock" / "CAM1" / "CAM1_P1_20261101080000_0001.mp4"
+    make_clip(source, 1.0)
+    with source.open("ab") as f:
+        f.write((40 << 20).to_bytes(4, "big") + b"free" + bytes((40 << 20) - 8))
+    age(source)
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    asked = 0
+
+    def stop_after_two_reads() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked > 2
+
+    app = bodycam.app()
+    summary = run_pass(make_context(app, "delete"), [tmp_path / "dock"], "dock", workers=1, wait_seconds=0,
+                       should_stop=stop_after_two_reads)
+    assert (summary.ingested, summary.failed, summary.pending) == (0, 0, 1), summary.failures
+    assert source.exists() and hashlib.sha256(source.read_bytes()).hexdigest() == before
+    assert list(app.store.list()) == [] and app.store.sweep_incomplete(timedelta(0)) == []
+    with app.trusted_db().read() as s:
+        assert s.scalar(select(func.count()).select_from(Clip)) == 0
+        assert s.scalar(select(IngestItem.state)) == "claimed"
+
+    again = run_pass(make_context(app, "delete"), [tmp_path / "dock"], "dock", workers=1, wait_seconds=0)
+    assert (again.ingested, again.busy, again.pending) == (1, 0, 0), again.failures
+    assert not source.exists() and again.released == 1
+    with app.trusted_db().read() as s:
+        assert s.scalar(select(Clip.sha256)) == before
+
+
+def test_an_analysis_host_takes_the_queue_reports_health_and_stops_on_sigterm(
+        bodycam_env: dict[str, str], tmp_path: Path, ffmpeg: str) -> None:
+    """`bodycam analyse watch`: no dock folder, only the shared database and store. Its health is the
+    analysis loop's: 200 once a pass has emptied the queue."""
+    run_bodycam("init", env=bodycam_env, check=True)
+    dock = _dock(tmp_path, 2)
+    run_bodycam("ingest", "run", str(dock), "--no-analyse", env=bodycam_env, check=True)
+    cfg = tmp_path / "analysis.toml"
+    cfg.write_text('log_format = "json"\n[service]\nlisten = "127.0.0.1:0"\n[ingest]\npoll_seconds = 0.5\n')
+    proc = subprocess.Popen([sys.executable, "-m", "bodycam", "--config", str(cfg), "analyse", "watch"],
+                            env=bodycam_env, stderr=subprocess.PIPE, text=True)
+    try:
+        port = _port(proc)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            scrape = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+            if "bodycam_clips_analysed_total 2.0" in scrape:
+                break
+            time.sleep(0.2)
+        assert "bodycam_clips_analysed_total 2.0" in scrape, scrape
+        health = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert json.loads(health.read())["ok"] is True
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert json.loads(err.splitlines()[-1])["message"] == "stopped"
+    status = json.loads(run_bodycam("analyse", "status", "--format", "json", env=bodycam_env, check=True).stdout)
+    assert status.get("done") == 2 and not status.get("pending"), status

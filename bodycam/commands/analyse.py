@@ -8,6 +8,7 @@ from bodycam import output
 from bodycam.analysis import jobs
 from bodycam.commands import format_option, get_app
 from bodycam.ingest.claims import worker_id
+from bodycam.service.watch import watch
 
 
 @click.group()
@@ -35,6 +36,13 @@ def analyse_run(ctx: click.Context, limit: int | None, workers: int | None, fmt:
                                                   else ""))
     for line in summary.failed:
         click.echo(f"failed: {line}")
+
+
+@analyse.command("watch")
+@click.pass_context
+def analyse_watch(ctx: click.Context) -> None:
+    """The analysis host's service: take analysis jobs as they come; SIGTERM stops between clips."""
+    watch(get_app(ctx), analysis_only=True)
 
 
 @analyse.command("status")

@@ -107,6 +107,16 @@ def heartbeat(db: Database, item_id: int, worker: str) -> None:
         item.heartbeat_at = utcnow()
 
 
+def give_back(db: Database, key: str, worker: str) -> None:
+    """Hand a claim back unfinished (a stop mid-upload): its lease is made to look lapsed, so any
+    worker may take the file over; the row keeps its attempts and any version left behind."""
+    with db.write() as s:
+        item = s.scalar(select(IngestItem).where(IngestItem.source_key == key).with_for_update())
+        if item is not None and item.claimed_by == worker and item.state in ("claimed", "stored"):
+            item.heartbeat_at = utcnow() - 2 * LEASE
+            item.claimed_by = f"stopped:{worker}"
+
+
 def still_ours(item: IngestItem, worker: str) -> None:
     """Inside the index transaction (the row locked): index only what this worker still holds."""
     if item.claimed_by != worker:

@@ -18,6 +18,7 @@ import os
 import re
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -35,7 +36,7 @@ from bodycam.db.engine import Database
 from bodycam.db.models import Attachment, Case, CaseClip, Clip, ClipCorrection, ClipFlag, ClipSighting, IngestItem
 from bodycam.errors import BodycamError, DatabaseUnreachable, IntegrityError, PermissionDenied, StoreUnreachable
 from bodycam.index.registry import assigned_officer, device_by_serial, officer_by_badge
-from bodycam.ingest.claims import Claim, ClaimLost, claim, heartbeat, source_key, still_ours
+from bodycam.ingest.claims import Claim, ClaimLost, claim, give_back, heartbeat, source_key, still_ours
 from bodycam.ingest.discover import SourceFile
 from bodycam.ingest.naming import parse_name
 from bodycam.ingest.probe import MediaFacts, probe, probe_isolated
@@ -83,6 +84,9 @@ class Context:
     clock: Clock = field(default_factory=SystemClock)
     retries: int = 3
     backoff: float = 1.0
+    should_stop: Callable[[], bool] = field(default=lambda: False)
+    """Checked between chunks of an upload: a stop request abandons the file mid-upload, untouched at
+    its source, so that a multi-gigabyte file does not hold a service stop for minutes."""
 
 
 @dataclass
@@ -97,11 +101,18 @@ class Result:
     released: bool = False
 
 
-class _Hashing:
-    """The source stream; counts what was read and renews the claim now and then."""
+class Stopped(Exception):
+    """A stop was asked for while this file was being uploaded: the upload is abandoned (nothing
+    indexed, the source untouched) and the file is left for the next pass. Control flow, not an error."""
 
-    def __init__(self, fh: io.BufferedReader, beat: Any) -> None:
+
+class _Hashing:
+    """The source stream; counts what was read, renews the claim now and then, and gives up
+    between chunks once a stop is asked for."""
+
+    def __init__(self, fh: io.BufferedReader, beat: Any, should_stop: Callable[[], bool]) -> None:
         self.fh, self.beat, self.read_bytes, self._last = fh, beat, 0, time.monotonic()
+        self.should_stop = should_stop
 
     def read(self, n: int = -1) -> bytes:
         data = self.fh.read(n)
@@ -114,6 +125,8 @@ class _Hashing:
         return n
 
     def _tick(self, n: int) -> None:
+        if self.should_stop():
+            raise Stopped(f"stopped after {self.read_bytes} bytes")
         self.read_bytes += n
         if time.monotonic() - self._last > 60:
             self._last = time.monotonic()
@@ -138,6 +151,10 @@ def ingest_file(ctx: Context, sf: SourceFile, kind: str, session: SessionLink | 
         except ClaimLost as exc:  # another worker has it now: it finishes the file, this one stops
             log.warning("%s: %s; left to that worker", shown(sf.path), exc, extra={"file": shown(sf.path)})
             return Result(sf.path, "busy", sf.size)
+        except Stopped as exc:
+            log.info("%s: %s; left for the next pass", shown(sf.path), exc, extra={"file": shown(sf.path)})
+            _give_back(ctx, sf)
+            return Result(sf.path, "pending", sf.size)
         except (StoreUnreachable, DatabaseUnreachable) as exc:
             if attempt == ctx.retries:
                 return _fail(ctx, sf, str(exc), record=isinstance(exc, StoreUnreachable))
@@ -148,6 +165,14 @@ def ingest_file(ctx: Context, sf: SourceFile, kind: str, session: SessionLink | 
         except OSError as exc:
             return _fail(ctx, sf, f"{shown(sf.path)}: {exc.strerror or exc}")
     raise AssertionError("unreachable")
+
+
+def _give_back(ctx: Context, sf: SourceFile) -> None:
+    """Let the next pass, here or on another host, take the file at once rather than after the lease."""
+    try:
+        give_back(ctx.db, source_key(ctx.host, sf), ctx.worker)
+    except BodycamError as exc:  # the lease then lapses on its own
+        log.warning("%s: claim not given back: %s", shown(sf.path), exc, extra={"file": shown(sf.path)})
 
 
 def _fail(ctx: Context, sf: SourceFile, error: str, record: bool = True) -> Result:
@@ -296,7 +321,8 @@ def _upload(ctx: Context, sf: SourceFile, got: Claim, key: str, retain: datetime
             raise BodycamError(f"{shown(sf.path)}: no longer a regular file; not read")
         if st.st_size != sf.size or st.st_mtime_ns != sf.mtime_ns:
             raise BodycamError(f"{shown(sf.path)}: changed since discovery; will retry when stable")
-        reader = _Hashing(cast(io.BufferedReader, fh), lambda: heartbeat(ctx.db, got.item_id, ctx.worker))
+        reader = _Hashing(cast(io.BufferedReader, fh), lambda: heartbeat(ctx.db, got.item_id, ctx.worker),
+                          ctx.should_stop)
         duplicate: list[_Duplicate] = []
 
         def keep(sha: str) -> bool:

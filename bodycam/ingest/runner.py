@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bodycam.errors import BodycamError
@@ -39,10 +39,10 @@ class Summary:
     flagged_files: list[tuple[str, list[str]]] = field(default_factory=list)
     manifest_errors: list[str] = field(default_factory=list)
     missing_files: list[tuple[str, list[str]]] = field(default_factory=list)
+    """(session id, listed files neither in its folder nor stored)."""
     clip_ids: list[int] = field(default_factory=list)
     overlaps: list[tuple[int, int, float]] = field(default_factory=list)
     """(clip, clip, seconds): clips of one camera that overlap, flagged ``overlap``."""
-    """(session id, listed files neither in its folder nor stored)."""
     seal_error: BodycamError | None = None
     """Why the pass could not be sealed: the index or log contradicts the last seal
     (AuditChainBroken), or the store failed (StoreError)."""
@@ -69,6 +69,8 @@ class Summary:
             self.already += 1
         elif r.outcome == "busy":
             self.busy += 1
+        elif r.outcome == "pending":  # stopped mid-upload: the next pass takes it
+            self.pending += 1
         else:
             self.failed += 1
             self.failures.append((shown(r.path), r.error or "failed"))
@@ -139,6 +141,8 @@ def run_pass(
     still being written, and leave those that never settle for the next pass. Once
     ``should_stop`` says so, no new file starts: the rest stay for the next pass."""
     stopping = should_stop or (lambda: False)
+    if should_stop is not None:
+        ctx = replace(ctx, should_stop=should_stop)
     summary = Summary()
     started = time.monotonic()
     jobs = collect(ctx, paths, kind, summary)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from bodycam.app import App
 from bodycam.errors import BodycamError
 from bodycam.ingest.claims import worker_id
+from bodycam.service.metrics import failure_reason
 
 if TYPE_CHECKING:
     from bodycam.service.metrics import Metrics
@@ -80,8 +81,9 @@ def nightly_scrub(app: App, metrics: Metrics | None = None) -> None:
         metrics.scrub_failures.inc(len(r.failures))
 
 
-def analysis_pass(app: App, stop: threading.Event) -> None:
-    """Take analysis jobs until the queue is empty (or a stop is asked for between clips)."""
+def analysis_pass(app: App, stop: threading.Event, metrics: Metrics | None = None) -> None:
+    """Take analysis jobs until the queue is empty (or a stop is asked for between clips). With ``metrics``
+    (an analysis host), a pass that empties the queue counts for health as a source's pass does."""
     from bodycam.analysis import jobs
 
     try:
@@ -89,7 +91,11 @@ def analysis_pass(app: App, stop: threading.Event) -> None:
                            workers=app.settings.analysis.workers, should_stop=stop.is_set)
     except BodycamError as exc:
         log.error("analysis: failed: %s", exc)
+        if metrics:
+            metrics.pass_errors.labels("analysis", failure_reason(str(exc))).inc()
         return
+    if metrics and not stop.is_set():
+        metrics.analysis_done(summary.analysed, len(summary.failed))
     if summary.analysed or summary.failed:
         log.info("analysis: %d clip(s) analysed, %d with discontinuities, %d failed", summary.analysed,
                  summary.with_findings, len(summary.failed))

@@ -55,6 +55,8 @@ class Metrics:
         self.scrubbed = Counter("bodycam_scrub_verified_bytes", "Stored bytes read back and verified", registry=r)
         self.scrub_failures = Counter("bodycam_scrub_integrity_failures", "Clips whose stored bytes did not match",
                                       registry=r)
+        self.analysed = Counter("bodycam_clips_analysed", "Clips this process analysed", registry=r)
+        self.analysis_failures = Counter("bodycam_analysis_failures", "Clips whose analysis failed", registry=r)
         self.started = time.time()
         self.passed: dict[str, float] = {}
         self.sources = list(sources)
@@ -72,6 +74,13 @@ class Metrics:
             self.failures.labels(source, failure_reason(error)).inc()
         self.passed[source] = time.time()
         self.last_pass.labels(source).set(self.passed[source])
+
+    def analysis_done(self, analysed: int, failed: int) -> None:
+        """Count one analysis pass that emptied the queue (an analysis host's health)."""
+        self.analysed.inc(analysed)
+        self.analysis_failures.inc(failed)
+        self.passed["analysis"] = time.time()
+        self.last_pass.labels("analysis").set(self.passed["analysis"])
 
     def stale(self, max_age: float, now: float | None = None) -> list[str]:
         """Sources without a completed pass for longer than max_age (since start, for one that never did)."""

@@ -58,19 +58,28 @@ def one_pass(app: App, source: Any, stop: threading.Event, metrics: Metrics | No
         log.error("%s: NOT SEALED: %s", source.name, summary.seal_error, extra=where)
 
 
-def watch(app: App, stop: threading.Event | None = None) -> None:
-    """Poll each configured source on its own interval until SIGTERM or SIGINT (or ``stop``)."""
+ANALYSIS = "analysis"
+"""The health and metrics name of the analysis loop (an analysis host's only "source")."""
+
+
+def watch(app: App, stop: threading.Event | None = None, *, analysis_only: bool = False) -> None:
+    """Poll each configured source on its own interval until SIGTERM or SIGINT (or ``stop``).
+    ``analysis_only``: an analysis host, which takes analysis jobs and nothing else."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     cfg = app.settings.ingest
-    if not cfg.sources:
+    sources = [] if analysis_only else cfg.sources
+    if not analysis_only and not sources:
         raise InputError("no sources to watch: add [[ingest.sources]] entries (name, path, kind) to the settings")
     stop = stop or threading.Event()
-    metrics = Metrics([s.name for s in cfg.sources])
+    metrics = Metrics([ANALYSIS] if analysis_only else [s.name for s in sources])
     server = serve(app, metrics, app.settings.service.listen) if app.settings.service.listen else None
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-    _schedule(scheduler, app, stop, metrics)
-    for source in cfg.sources:
+    scheduler.add_job(jobs.analysis_pass, "interval", seconds=cfg.poll_seconds,
+                      args=[app, stop, metrics if analysis_only else None], id=ANALYSIS, next_run_time=utcnow())
+    if not analysis_only:
+        _schedule(scheduler, app, metrics)
+    for source in sources:
         if not Path(source.path).is_dir():
             log.warning("%s: %s is not a folder yet; will keep polling", source.name, source.path,
                         extra={"source": source.name})
@@ -80,12 +89,13 @@ def watch(app: App, stop: threading.Event | None = None) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     scheduler.start()
-    log.info("watching %d source(s) every %g s; SIGTERM stops", len(cfg.sources), cfg.poll_seconds)
-    sdnotify.notify("READY=1", f"STATUS=watching {len(cfg.sources)} source(s)")
+    what = "the analysis queue" if analysis_only else f"{len(sources)} source(s)"
+    log.info("watching %s every %g s; SIGTERM stops", what, cfg.poll_seconds)
+    sdnotify.notify("READY=1", f"STATUS=watching {what}")
     beat = sdnotify.watchdog_interval()
     while not stop.wait(beat or 3600):
         sdnotify.notify("WATCHDOG=1")
-    log.info("stopping: files in flight finish, nothing new starts")
+    log.info("stopping: work in flight finishes, nothing new starts")
     sdnotify.notify("STOPPING=1", "STATUS=stopping")
     scheduler.shutdown(wait=True)
     if server is not None:
@@ -93,7 +103,7 @@ def watch(app: App, stop: threading.Event | None = None) -> None:
     log.info("stopped")
 
 
-def _schedule(scheduler: Any, app: App, stop: threading.Event, metrics: Metrics) -> None:
+def _schedule(scheduler: Any, app: App, metrics: Metrics) -> None:
     reports = app.settings.coverage.reports
     tz = app.settings.tz
     if reports.daily or reports.weekly or reports.monthly:
@@ -106,8 +116,6 @@ def _schedule(scheduler: Any, app: App, stop: threading.Event, metrics: Metrics)
         scheduler.add_job(jobs.nightly_sweep, "cron", hour=hour, minute=minute, timezone=tz, args=[app, metrics],
                           id="retention-sweep")
     scheduler.add_job(jobs.hourly_seal, "interval", hours=1, args=[app], id="seal")
-    scheduler.add_job(jobs.analysis_pass, "interval", seconds=app.settings.ingest.poll_seconds, args=[app, stop],
-                      id="analysis", next_run_time=utcnow())
     if app.settings.scrub.at:
         hour, minute = (int(x) for x in app.settings.scrub.at.split(":"))
         scheduler.add_job(jobs.nightly_scrub, "cron", hour=hour, minute=minute, timezone=tz, args=[app, metrics],
