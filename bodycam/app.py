@@ -50,7 +50,8 @@ class App:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.database_url, self.settings.database.busy_seconds)
+        db = self.settings.database
+        return Database(self.settings.database_url, db.busy_seconds, db.reconnect_seconds)
 
     @cached_property
     def store(self) -> ObjectStore:

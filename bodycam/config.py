@@ -42,6 +42,9 @@ class DatabaseSettings(_Section):
     url: SecretStr | None = Field(default=None, description="SQLAlchemy URL")
     busy_seconds: float = Field(default=30.0, gt=0, le=3600, allow_inf_nan=False,
                                 description="how long to wait for another process's lock before exit 24")
+    reconnect_seconds: float = Field(default=60.0, ge=0, le=3600, allow_inf_nan=False,
+                                     description="how long to wait for a database server that went away "
+                                                 "(a restart, a fail-over) before exit 20")
 
 
 class StoreSettings(_Section):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import signal
 import socket
 import subprocess
@@ -24,20 +23,11 @@ from bodycam.db.models import Clip, IngestItem
 from bodycam.ingest.runner import run_pass
 from bodycam.ingest.service import make_context
 from tests.conftest import Bodycam, run_bodycam
-from tests.media import age, make_clip
+from tests.media import age, distinct_dock, make_clip
 
 
 def _dock(tmp_path: Path, n: int) -> Path:
-    dock = tmp_path / "dock"
-    first = make_clip(tmp_path / "staging" / "one.mp4", 1.0)
-    for i in range(n):  # distinct bytes: a trailing comment box makes each file its own clip
-        target = dock / "CAM1" / f"CAM1_P1_202611010800{i % 60:02d}_{i:04d}.mp4"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(first, target)
-        with target.open("ab") as f:
-            f.write(b"\0\0\0\x10free" + i.to_bytes(8, "big"))
-        age(target)
-    return dock
+    return distinct_dock(tmp_path / "dock", n)
 
 
 def _config(tmp_path: Path, dock: Path) -> Path:

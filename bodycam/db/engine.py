@@ -7,14 +7,17 @@ instead of forking it. PostgreSQL: psycopg 3 with pre-ping.
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
@@ -23,14 +26,18 @@ from bodycam.config import mask_url, os_identity
 from bodycam.errors import ConfigError, DatabaseBusy, DatabaseUnreachable, PermissionDenied, RuleRefused
 
 _IMMEDIATE = "bodycam_immediate"
+log = logging.getLogger(__name__)
 
 
 class Database:
     """One engine and two kinds of session: read (deferred) and write (serialised)."""
 
-    def __init__(self, url: str, busy_seconds: float = 30.0) -> None:
+    def __init__(self, url: str, busy_seconds: float = 30.0, reconnect_seconds: float = 60.0) -> None:
         self.url = url
         self.busy_seconds = busy_seconds
+        self.reconnect_seconds = reconnect_seconds
+        self._reached = False
+        self._outage = threading.Lock()
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -66,17 +73,45 @@ class Database:
     # -- sessions ---------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._guard(), Session(self.engine, expire_on_commit=False) as session:
+        with self._guard(), self._connect(self.engine) as conn, Session(conn, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and holds the write lock early."""
         bind = self.engine.execution_options(**{_IMMEDIATE: True})
-        with self._guard(), Session(bind, expire_on_commit=False) as session, session.begin():
+        with self._guard(), self._connect(bind) as conn, Session(conn, expire_on_commit=False) as session, \
+                session.begin():
             if self.dialect == "postgresql":
                 session.execute(text(f"SET LOCAL lock_timeout = '{int(self.busy_seconds * 1000)}ms'"))
             yield session
+
+    def _connect(self, bind: Engine) -> Connection:
+        """A connection, waiting up to ``reconnect_seconds`` for a server that went away (a restart, a
+        fail-over) and saying so once; a server this process never reached fails at once (a wrong URL
+        should not hang). A transaction cut off mid-way is not retried here: its caller decides."""
+        deadline = time.monotonic() + self.reconnect_seconds
+        delay, said = 0.25, False
+        while True:
+            try:
+                conn = bind.connect()
+            except OperationalError as exc:
+                left = deadline - time.monotonic()
+                if not (self._reached and _is_connect_failure(exc)) or left <= 0:
+                    raise
+                if not said:
+                    said = True
+                    if self._outage.acquire(blocking=False):  # one line per outage, not one per thread
+                        log.warning("database %s unreachable (%s); waiting up to %g s for it",
+                                    mask_url(self.url), _first_line(exc), self.reconnect_seconds)
+                time.sleep(min(delay, left))
+                delay = min(delay * 2, 5.0)
+                continue
+            if said and self._outage.locked():
+                self._outage.release()
+                log.warning("database %s reachable again", mask_url(self.url))
+            self._reached = True
+            return conn
 
     @contextmanager
     def _guard(self) -> Iterator[None]:

@@ -11,6 +11,8 @@ import hashlib
 import os
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,8 +28,22 @@ from bodycam.timeutil import utcnow
 LEASE = timedelta(minutes=10)
 
 
+_live_workers: set[str] = set()
+"""Worker ids of this process whose passes are running (one per pass: bodycam.ingest.runner)."""
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@contextmanager
+def working(worker: str) -> Iterator[None]:
+    """Mark ``worker`` live in this process for the length of a pass: its claims are busy to the others."""
+    _live_workers.add(worker)
+    try:
+        yield
+    finally:
+        _live_workers.discard(worker)
 
 
 def source_key(host: str, sf: SourceFile) -> str:
@@ -36,12 +52,15 @@ def source_key(host: str, sf: SourceFile) -> str:
 
 
 def _claimant_gone(claimed_by: str, heartbeat_age: timedelta) -> bool:
+    """A claim made by a process of this host that has ended, or by an earlier pass of this process (a pass
+    that failed while the database was away leaves its claims behind: they are not busy), or a lease that
+    another host has not renewed in time."""
     host, _, rest = claimed_by.partition(":")
     pid_text = rest.partition(":")[0]
     if host == socket.gethostname() and pid_text.isdigit():
         pid = int(pid_text)
         if pid == os.getpid():
-            return False
+            return claimed_by not in _live_workers
         try:
             os.kill(pid, 0)
         except ProcessLookupError:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bodycam.errors import BodycamError
+from bodycam.ingest.claims import working
 from bodycam.ingest.discover import Skipped, SourceFile, dock_cameras, session_folders, walk_files
 from bodycam.ingest.pipeline import Context, Result, SessionLink, ingest_file
 from bodycam.names import shown
@@ -164,7 +165,7 @@ def run_pass(
 
     deadline = time.monotonic() + wait_seconds
     stable = ctx.settings.ingest.stable_seconds
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+    with working(ctx.worker), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
         pending = jobs
         while pending:
             ready, pending = split_stable(pending, stable)

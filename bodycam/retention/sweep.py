@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from bodycam.audit import chain, seals
 from bodycam.clock import Clock, SystemClock
@@ -31,6 +33,8 @@ from bodycam.errors import PolicyNotPlanned, SweepBusy
 from bodycam.retention.facts import load_facts
 from bodycam.retention.policy import Decision, decide, fingerprint
 from bodycam.store import ObjectStore
+
+log = logging.getLogger(__name__)
 
 SWEEP_LOCK_KEY = 0x0B0D_CA12
 BATCH = 500
@@ -86,8 +90,11 @@ def sweep_lock(db: Database) -> Iterator[None]:
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK_KEY})
-                conn.commit()
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK_KEY})
+                    conn.commit()
+                except OperationalError:  # the server restarted under the sweep: its session, and the lock, ended
+                    log.warning("retention sweep: the database connection holding the sweep lock was lost")
         return
     path = Path(make_url(db.url).database or "bodycam.db").with_suffix(".retention.lock")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
