@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,12 +50,21 @@ class DatabaseSettings(_Section):
 class StoreSettings(_Section):
     url: str | None = Field(default=None, description="file://DIR or s3://BUCKET[/PREFIX]")
     endpoint: str | None = Field(default=None, description="S3 endpoint, http(s)://host:port")
+    endpoints: list[str] = Field(default_factory=list, description="the endpoints of one S3 cluster (RGW "
+                                 "gateways, MinIO nodes), tried in turn when one does not answer; instead of "
+                                 "endpoint")
     access_key: SecretStr | None = None
     secret_key: SecretStr | None = None
     region: str = "us-east-1"
     part_size_mb: int = Field(default=16, ge=5, le=1024, description="multipart part size")
     parallel_parts: int = Field(default=3, ge=1, le=16)
     timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+
+    @field_validator("endpoints", mode="before")
+    @classmethod
+    def _listed(cls, value: Any) -> Any:
+        """BODYCAM_STORE_ENDPOINTS=http://a:7480,http://b:7480 (a TOML file gives a list)."""
+        return [e.strip() for e in value.split(",") if e.strip()] if isinstance(value, str) else value
 
 
 class SourceSettings(_Section):
@@ -145,6 +154,8 @@ class ServiceSettings(_Section):
                                            "port 0: any free one, logged)")
     stale_seconds: float = Field(default=900.0, gt=0, description="/healthz fails when a source has not completed "
                                                                   "a pass for this long")
+    analysis: bool = Field(default=True, description="`ingest watch` also takes analysis jobs (false on dock "
+                                                      "hosts that leave them to analysis hosts)")
 
     @field_validator("listen")
     @classmethod
@@ -171,6 +182,13 @@ class ScrubSettings(_Section):
 class AnalysisSettings(_Section):
     workers: int = Field(default=2, ge=1, le=64,
                          description="analysis threads per `analyse run` (and after `ingest run`); one per core")
+    lease_seconds: float = Field(default=600.0, ge=2, le=86400, allow_inf_nan=False,
+                                 description="a job whose worker has not renewed it for this long is taken over "
+                                             "(renewed every third of it)")
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
 
 
 class Tolerance(_Section):

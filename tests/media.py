@@ -34,15 +34,15 @@ def copy_clip(src: Path, dst: Path) -> Path:
     return dst
 
 
-def distinct_dock(root: Path, n: int, camera: str = "CAM1") -> Path:
-    """``n`` finished files of one camera, each its own bytes (a trailing 'free' box), made from one
-    encode: a dock of many clips in a second."""
+def distinct_dock(root: Path, n: int, camera: str = "CAM1", salt: int = 0) -> Path:
+    """``n`` finished files of one camera, each its own bytes (a trailing 'free' box holding ``salt``
+    and the file's number), made from one encode: a dock of many clips in a second."""
     first = make_clip(root.parent / f"{root.name}-staging" / "one.mp4", 1.0)
     for i in range(n):
         target = root / camera / f"{camera}_P1_202611010800{i % 60:02d}_{i:04d}.mp4"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(first, target)
         with target.open("ab") as f:
-            f.write(b"\0\0\0\x10free" + i.to_bytes(8, "big"))
+            f.write(b"\0\0\0\x14free" + salt.to_bytes(4, "big") + i.to_bytes(8, "big"))
         age(target)
     return root

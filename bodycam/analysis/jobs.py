@@ -42,7 +42,6 @@ FAILED = "analysis_failed"
 FOUND = "discontinuity"
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 3
-RENEW_SECONDS = LEASE.total_seconds() / 3
 
 
 def enqueue(s: Session, clip_id: int, now: Any) -> None:
@@ -61,13 +60,13 @@ class Claimed:
     worker: str
 
 
-def claim(db: Database, worker: str, clock: Clock) -> Claimed | None:
+def claim(db: Database, worker: str, clock: Clock, lease: timedelta = LEASE) -> Claimed | None:
     """The oldest job nobody holds (or whose holder's lease ran out), now ours."""
     now = clock.now()
     with db.write() as s:
         query = (select(AnalysisJob).where(or_(
             AnalysisJob.state == "pending",
-            and_(AnalysisJob.state == "running", AnalysisJob.heartbeat_at < now - LEASE)))
+            and_(AnalysisJob.state == "running", AnalysisJob.heartbeat_at < now - lease)))
             .order_by(AnalysisJob.id).limit(1))
         if db.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
@@ -122,12 +121,12 @@ def _renew(db: Database, c: Claimed, clock: Clock) -> None:
 
 
 @contextmanager
-def _renewing(db: Database, c: Claimed, clock: Clock) -> Iterator[None]:
+def _renewing(db: Database, c: Claimed, clock: Clock, lease: timedelta) -> Iterator[None]:
     """Renew the claim's lease every third of it while the clip is analysed (a long file takes minutes)."""
     done = threading.Event()
 
     def renew() -> None:
-        while not done.wait(RENEW_SECONDS):
+        while not done.wait(lease.total_seconds() / 3):
             try:
                 _renew(db, c, clock)
             except (BodycamError, SQLAlchemyError):
@@ -185,14 +184,14 @@ class RunSummary:
 
 def _work(db: Database, store: ObjectStore, actor: str, worker: str, clock: Clock, summary: RunSummary,
           lock: threading.Lock, take: Callable[[], bool], on_done: Callable[[int], None] | None,
-          should_stop: Callable[[], bool]) -> None:
+          should_stop: Callable[[], bool], lease: timedelta) -> None:
     """One worker's loop: claim, analyse, record, until the queue is empty or a stop or the limit."""
     while not should_stop() and take():
-        c = claim(db, worker, clock)
+        c = claim(db, worker, clock, lease)
         if c is None:
             return
         try:
-            with _renewing(db, c, clock), _readable(store, c) as path:
+            with _renewing(db, c, clock, lease), _readable(store, c) as path:
                 breaks = discontinuity.analyse(path)
         except (BodycamError, OSError) as exc:
             _fail(db, c, str(exc), clock)
@@ -212,7 +211,7 @@ def _work(db: Database, store: ObjectStore, actor: str, worker: str, clock: Cloc
 
 def run(db: Database, store: ObjectStore, actor: str, worker: str, clock: Clock, *,
         limit: int | None = None, workers: int = 1, on_done: Callable[[int], None] | None = None,
-        should_stop: Callable[[], bool] = lambda: False) -> RunSummary:
+        should_stop: Callable[[], bool] = lambda: False, lease: timedelta = LEASE) -> RunSummary:
     """Analyse pending clips until none is left (or ``limit``, or ``should_stop``), ``workers`` at a time.
 
     Workers are threads: FFmpeg decodes and OpenCV measures without holding the GIL.
@@ -227,7 +226,7 @@ def run(db: Database, store: ObjectStore, actor: str, worker: str, clock: Clock,
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="analysis") as pool:
         for future in [pool.submit(_work, db, store, actor, f"{worker}/{n}" if workers > 1 else worker, clock,
-                                   summary, lock, take, on_done, should_stop) for n in range(workers)]:
+                                   summary, lock, take, on_done, should_stop, lease) for n in range(workers)]:
             future.result()
     return summary
 

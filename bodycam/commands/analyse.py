@@ -25,7 +25,7 @@ def analyse_run(ctx: click.Context, limit: int | None, workers: int | None, fmt:
     """Take pending analysis jobs until none is left (any number of workers, on any hosts)."""
     app = get_app(ctx)
     summary = jobs.run(app.ready_db(), app.store, app.actor, worker_id(), app.clock, limit=limit,
-                       workers=workers or app.settings.analysis.workers)
+                       workers=workers or app.settings.analysis.workers, lease=app.settings.analysis.lease)
     data = {"analysed": summary.analysed, "with_findings": summary.with_findings, "failed": summary.failed,
             "taken_over": summary.lost, "queue": jobs.counts(app.db)}
     if fmt == "json":

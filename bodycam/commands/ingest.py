@@ -70,7 +70,7 @@ def ingest_run(ctx: click.Context, paths: tuple[Path, ...], kind: str, release: 
     _print_summary(summary, fmt)
     if analyse and summary.ingested:
         done = jobs.run(context.db, context.store, context.actor, context.worker, context.clock,
-                        workers=app.settings.analysis.workers)
+                        workers=app.settings.analysis.workers, lease=app.settings.analysis.lease)
         if fmt != "json":
             click.echo(f"analysed {done.analysed} clip(s) after release: {done.with_findings} with discontinuities"
                        + (f", {len(done.failed)} failed (see `bodycam analyse status`)" if done.failed else ""))

@@ -88,7 +88,8 @@ def analysis_pass(app: App, stop: threading.Event, metrics: Metrics | None = Non
 
     try:
         summary = jobs.run(app.ready_db(), app.store, app.actor, worker_id(), app.clock,
-                           workers=app.settings.analysis.workers, should_stop=stop.is_set)
+                           workers=app.settings.analysis.workers, should_stop=stop.is_set,
+                           lease=app.settings.analysis.lease)
     except BodycamError as exc:
         log.error("analysis: failed: %s", exc)
         if metrics:

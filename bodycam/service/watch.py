@@ -74,9 +74,11 @@ def watch(app: App, stop: threading.Event | None = None, *, analysis_only: bool 
     stop = stop or threading.Event()
     metrics = Metrics([ANALYSIS] if analysis_only else [s.name for s in sources])
     server = serve(app, metrics, app.settings.service.listen) if app.settings.service.listen else None
+    logging.getLogger("apscheduler.scheduler").addFilter(_still_running)
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-    scheduler.add_job(jobs.analysis_pass, "interval", seconds=cfg.poll_seconds,
-                      args=[app, stop, metrics if analysis_only else None], id=ANALYSIS, next_run_time=utcnow())
+    if analysis_only or app.settings.service.analysis:
+        scheduler.add_job(jobs.analysis_pass, "interval", seconds=cfg.poll_seconds,
+                          args=[app, stop, metrics if analysis_only else None], id=ANALYSIS, next_run_time=utcnow())
     if not analysis_only:
         _schedule(scheduler, app, metrics)
     for source in sources:
@@ -101,6 +103,12 @@ def watch(app: App, stop: threading.Event | None = None, *, analysis_only: bool 
     if server is not None:
         server.shutdown()
     log.info("stopped")
+
+
+def _still_running(record: logging.LogRecord) -> bool:
+    """Drop APScheduler's warning that a poll came while the last pass was still running: that is how a
+    long pass looks (one pass of a source at a time), not a fault, and it came every poll."""
+    return "maximum number of running instances reached" not in record.getMessage()
 
 
 def _schedule(scheduler: Any, app: App, metrics: Metrics) -> None:

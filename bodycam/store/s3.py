@@ -15,6 +15,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -50,6 +51,7 @@ from bodycam.store.base import Commit, ObjectInfo, ObjectStore, Progress, PutRes
 from bodycam.timeutil import utcnow
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 SHA_META = "bodycam-sha256"
 DELETE_CHUNK = 100
 DELETE_PARALLEL = 8
@@ -82,15 +84,18 @@ class S3Store(ObjectStore):
         self,
         bucket: str,
         prefix: str,
-        client: Minio,
+        client: Minio | list[tuple[str, Minio]],
         endpoint: str,
         part_size: int,
         parallel_parts: int,
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix
-        self.client = client
-        self.endpoint = endpoint
+        self.gateways: list[tuple[str, Minio]] = client if isinstance(client, list) else [(endpoint, client)]
+        """Endpoints of one store (RGW gateways of one Ceph cluster, MinIO nodes): any of them serves any
+        request, a multipart upload included, so a request that cannot reach one goes to the next."""
+        self._at = 0
+        self._moving = threading.Lock()
         self.part_size = part_size
         self.parallel_parts = parallel_parts
         self._slots = threading.BoundedSemaphore(parallel_parts + 1)
@@ -98,19 +103,46 @@ class S3Store(ObjectStore):
         part buffers never take more than (parallel_parts + 1) × part_size."""
         self.url = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
 
+    @property
+    def client(self) -> Minio:
+        return self.gateways[self._at][1]
+
+    @property
+    def endpoint(self) -> str:
+        return self.gateways[self._at][0]
+
+    def _move_on(self, failed: int, reason: str) -> None:
+        """The endpoint at index ``failed`` did not answer: use the next one (once, whichever thread saw it)."""
+        with self._moving:
+            if self._at == failed:
+                self._at = (failed + 1) % len(self.gateways)
+                log.warning("S3 endpoint %s unreachable (%s); moving to %s", self.gateways[failed][0], reason,
+                            self.endpoint)
+
     @classmethod
     def from_settings(cls, url: str, cfg: StoreSettings) -> S3Store:
         rest = url.removeprefix("s3://")
         bucket, _, prefix = rest.partition("/")
         if not bucket:
             raise ConfigError("store.url: s3:// needs a bucket, e.g. s3://evidence")
-        if not cfg.endpoint:
-            raise ConfigError("store.endpoint: required for an s3:// store (e.g. https://minio:9000)")
-        parts = urlsplit(cfg.endpoint)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"store.endpoint: {cfg.endpoint!r} is not http(s)://host[:port]")
+        endpoints = list(cfg.endpoints) or ([cfg.endpoint] if cfg.endpoint else [])
+        if not endpoints:
+            raise ConfigError("store.endpoint: required for an s3:// store (e.g. https://minio:9000), "
+                              "or store.endpoints: a list of a cluster's endpoints")
         if cfg.access_key is None or cfg.secret_key is None:
             raise ConfigError("store.access_key and store.secret_key: required for an s3:// store")
+        gateways = [(e, cls._client(e, cfg)) for e in endpoints]
+        prefix = prefix.strip("/")
+        return cls(bucket, prefix + "/" if prefix else "", gateways, endpoints[0],
+                   cfg.part_size_mb * 1024 * 1024, cfg.parallel_parts)
+
+    @staticmethod
+    def _client(endpoint: str, cfg: StoreSettings) -> Minio:
+        key = "store.endpoints" if cfg.endpoints else "store.endpoint"
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"{key}: {endpoint!r} is not http(s)://host[:port]")
+        assert cfg.access_key is not None and cfg.secret_key is not None
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=min(5.0, cfg.timeout_seconds), read=cfg.timeout_seconds),
             maxsize=max(cfg.parallel_parts, DELETE_PARALLEL) + 4,
@@ -118,7 +150,7 @@ class S3Store(ObjectStore):
                 total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
             ),
         )
-        client = Minio(
+        return Minio(
             parts.netloc,
             access_key=cfg.access_key.get_secret_value(),
             secret_key=cfg.secret_key.get_secret_value(),
@@ -126,23 +158,29 @@ class S3Store(ObjectStore):
             secure=parts.scheme == "https",
             http_client=http,
         )
-        prefix = prefix.strip("/")
-        return cls(bucket, prefix + "/" if prefix else "", client, cfg.endpoint,
-                   cfg.part_size_mb * 1024 * 1024, cfg.parallel_parts)
 
     # -- error translation ------------------------------------------------------
     def _call(self, what: str, fn: Callable[[], T]) -> T:
-        try:
-            return fn()
-        except BodycamError:
-            raise
-        except S3Error as exc:
-            raise self._translate(what, exc) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            reason = str(getattr(exc, "reason", None) or exc)
-            raise StoreUnreachable(f"cannot reach S3 endpoint {self.endpoint}: {reason}") from None
-        except (InvalidResponseError, MinioException) as exc:
-            raise StoreError(f"{self.url}: {what}: {exc}") from None
+        """One request, through ``self.client`` (``fn`` reads it at each try): an endpoint that cannot be
+        reached (after urllib3's own retries) hands the request to the next, each endpoint tried once."""
+        for tried in range(len(self.gateways)):
+            at = self._at
+            try:
+                return fn()
+            except BodycamError:
+                raise
+            except S3Error as exc:
+                raise self._translate(what, exc) from None
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                reason = str(getattr(exc, "reason", None) or exc)
+                if tried + 1 < len(self.gateways):
+                    self._move_on(at, reason)
+                    continue
+                names = ", ".join(e for e, _ in self.gateways)
+                raise StoreUnreachable(f"cannot reach S3 endpoint {names}: {reason}") from None
+            except (InvalidResponseError, MinioException) as exc:
+                raise StoreError(f"{self.url}: {what}: {exc}") from None
+        raise AssertionError("unreachable")
 
     def _translate(self, what: str, exc: S3Error) -> BodycamError:
         code = exc.code or ""
