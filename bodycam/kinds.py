@@ -58,3 +58,9 @@ class AnalysisState(StrEnum):
 
 
 IN_FLIGHT = (IngestState.CLAIMED, IngestState.STORED)
+
+
+IMPORTANT = "important"
+"""The clip flag of the important mark (重要标记, GA/T 947): kept as evidence until reviewed."""
+IMPORTANT_REVIEWED = "important_reviewed"
+"""Its review: the mark no longer keeps the clip (bodycam.index.important)."""

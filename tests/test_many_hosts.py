@@ -155,3 +155,25 @@ def test_three_dock_hosts_and_two_analysis_hosts_survive_a_host_killed_whole_and
         forward.terminate()
         forward.wait(timeout=10)
         pg.destroy()
+
+
+def test_the_many_hosts_script_gives_each_host_its_name_and_address(tmp_path: Path) -> None:
+    """deploy/many-hosts.sh, the same hosts by hand: up, run, kill, down."""
+    require(os.geteuid() == 0 and shutil.which("socat") is not None, "root and socat")
+    script = Path(__file__).parent.parent / "deploy" / "many-hosts.sh"
+    env = {**os.environ, "FORWARD": ""}
+    out = tmp_path / "seen"
+
+    def sh(*args: str) -> None:
+        subprocess.run(["bash", str(script), *args], env=env, check=True, capture_output=True, timeout=60)
+
+    try:
+        sh("up", "mh1", "mh2")
+        sh("run", "mh2", "sh", "-c", f"echo $(hostname) $(ip -4 -o addr show eth0 | awk '{{print $4}}') > {out}; "
+           "sleep 600")
+        _until(lambda: out.exists() and out.read_text().strip() != "", 30, "the host's command")
+        assert out.read_text().split() == ["mh2", "10.77.0.12/24"]
+        sh("kill", "mh2")
+    finally:
+        sh("down")
+    assert "bc-mh1" not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout

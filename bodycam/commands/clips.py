@@ -15,6 +15,7 @@ from bodycam.audit import seals
 from bodycam.commands import format_option, get_app
 from bodycam.config import check_zone
 from bodycam.errors import InputError
+from bodycam.index import important
 from bodycam.index.corrections import Correction, correct
 from bodycam.index.evidence import get_clips
 from bodycam.index.export import export
@@ -216,6 +217,51 @@ def clips_export(ctx: click.Context, clip_ids: tuple[int, ...], out: Path, reaso
         click.echo(f"{e.sha256}  {e.path}")
     click.echo(f"receipt: {receipt} and {receipt.with_suffix('.txt')}")
     seals.write(db, app.store, app.clock, app.actor, "export")
+
+
+@clips.command("mark-important")
+@click.argument("clip", type=int)
+@click.option("--reason", required=True, help="Why the clip matters (audited).")
+@click.pass_context
+def clips_mark_important(ctx: click.Context, clip: int, reason: str) -> None:
+    """Mark a clip important (重要标记): kept as evidence is, and in the queue, until a supervisor reviews it."""
+    app = get_app(ctx)
+    done = important.mark(app.ready_db(), app.store, clip, reason, app.actor, app.clock)
+    if done.already:
+        click.echo(f"clip {clip}: already marked important, not yet reviewed")
+        return
+    click.echo(f"clip {clip}: marked important; kept until reviewed"
+               + ("" if done.store_hold else " (the store's legal hold waits for `bodycam check` with the holds key)"))
+
+
+@clips.command("review-important")
+@click.argument("clip", type=int)
+@click.option("--note", required=True, help="What the review found (audited).")
+@click.pass_context
+def clips_review_important(ctx: click.Context, clip: int, note: str) -> None:
+    """Review an important mark: from now on the clip is kept as its cases, holds and the policy say."""
+    app = get_app(ctx)
+    released = important.review(app.ready_db(), app.store, clip, note, app.actor, app.clock)
+    click.echo(f"clip {clip}: reviewed; " + ("its store legal hold is off (nothing else holds it)" if released
+                                              else "still held (a case, a hold, or the store's lock)"))
+
+
+@clips.command("important")
+@format_option
+@click.pass_context
+def clips_important(ctx: click.Context, fmt: str) -> None:
+    """The queue: clips marked important and not yet reviewed, oldest mark first."""
+    app = get_app(ctx)
+    with app.ready_db().read() as s:
+        rows = important.queue(s)
+    app.audit("clips.important_queue", "clips", {"count": len(rows)})
+    if fmt == "json":
+        click.echo(output.to_json(rows))
+        return
+    zone = app.settings.zone
+    click.echo(output.table([{**r, "recorded_start": show(r["recorded_start"], zone),  # type: ignore[arg-type]
+                              "marked_at": show(r["marked_at"], zone)} for r in rows],  # type: ignore[arg-type]
+                            ["clip", "officer", "device", "recorded_start", "marked_at", "marked"]))
 
 
 COMMANDS = [clips]

@@ -13,8 +13,20 @@ from sqlalchemy.orm import Session
 from bodycam.audit import chain
 from bodycam.clock import Clock, SystemClock
 from bodycam.db.engine import Database
-from bodycam.db.models import Attachment, Case, CaseClip, Clip, Event, EventOfficer, Hold, InterrogationSession, Officer
+from bodycam.db.models import (
+    Attachment,
+    Case,
+    CaseClip,
+    Clip,
+    ClipFlag,
+    Event,
+    EventOfficer,
+    Hold,
+    InterrogationSession,
+    Officer,
+)
 from bodycam.errors import InputError, NotFound
+from bodycam.kinds import IMPORTANT, IMPORTANT_REVIEWED
 from bodycam.store import ObjectStore
 
 
@@ -33,10 +45,23 @@ def get_clips(s: Session, ids: list[int]) -> list[Clip]:
     return [clips[i] for i in ids]
 
 
+def unreviewed(s: Session) -> set[int]:
+    """Clips marked important that no one has reviewed yet (bodycam.index.important)."""
+    marked = set(s.scalars(select(ClipFlag.clip_id).where(ClipFlag.flag == IMPORTANT)))
+    return marked - set(s.scalars(select(ClipFlag.clip_id).where(ClipFlag.flag == IMPORTANT_REVIEWED)))
+
+
+def is_unreviewed(s: Session, clip_id: int) -> bool:
+    flags = set(s.scalars(select(ClipFlag.flag).where(ClipFlag.clip_id == clip_id,
+                                                      ClipFlag.flag.in_((IMPORTANT, IMPORTANT_REVIEWED)))))
+    return flags == {IMPORTANT}
+
+
 def is_held(s: Session, clip: Clip) -> bool:
-    """Evidence in any case, or under an explicit hold on the clip or its case."""
+    """Evidence in any case, under an explicit hold on the clip or its case, or marked important and not
+    yet reviewed."""
     linked = s.scalar(select(CaseClip.id).where(CaseClip.clip_id == clip.id, CaseClip.unlinked_at.is_(None)))
-    if linked is not None:
+    if linked is not None or is_unreviewed(s, clip.id):
         return True
     case_ids = select(CaseClip.case_id).where(CaseClip.clip_id == clip.id, CaseClip.unlinked_at.is_(None))
     hold = s.scalar(select(Hold.id).where(Hold.released_at.is_(None),

@@ -23,6 +23,7 @@ from bodycam.db.models import (
 )
 from bodycam.errors import NotFound
 from bodycam.index.queries import clip_row
+from bodycam.kinds import IMPORTANT, IMPORTANT_REVIEWED
 
 
 def clip_details(s: Session, clip_id: int) -> dict[str, Any]:
@@ -55,6 +56,9 @@ def clip_details(s: Session, clip_id: int) -> dict[str, Any]:
     if active_links:
         why.append(f"evidence in case {', '.join(active_links)}: legal hold on the object version")
     why += [f"hold #{h.id}: {h.reason}" for h in holds]
+    marks = dict(flags)
+    if IMPORTANT in marks and IMPORTANT_REVIEWED not in marks:
+        why.append(f"marked important, not yet reviewed ({marks[IMPORTANT]}): kept as evidence until reviewed")
     history = chain.events(s, subject=f"clip:{clip.id}", limit=1000)
     row = clip_row(clip, [f for f, _ in flags])
     row.update({

@@ -43,6 +43,7 @@ from bodycam.ingest.probe import MediaFacts, probe, probe_isolated
 from bodycam.ingest.recording import Recording, Sidecar, read_sidecar, resolve
 from bodycam.ingest.release import move_no_clobber
 from bodycam.ingest.timecheck import UNTRUSTED, judge
+from bodycam.kinds import IMPORTANT
 from bodycam.names import is_plain, raw_hex, shown
 from bodycam.retention.policy import initial_lock
 from bodycam.store import ObjectStore
@@ -254,7 +255,8 @@ def _run_claimed(ctx: Context, sf: SourceFile, kind: str, session: SessionLink |
     clip_id, outcome, flags = _index(ctx, sf, got.item_id, kind, session, rec, media, key, version, sha, etag, now,
                                      retain, sidecar)
     faults.point("after_index")
-    if session is not None and session.case and session.in_manifest and outcome != "duplicate":
+    held = (session is not None and session.case and session.in_manifest) or IMPORTANT in flags
+    if held and outcome != "duplicate":
         _hold_evidence(ctx, clip_id)
     released = _release(ctx, sf, got.item_id, clip_id, sidecar is not None) if ctx.release != "keep" else False
     return Result(sf.path, outcome, sf.size, clip_id, sha, flags, released=released)
@@ -284,8 +286,8 @@ def _hold_evidence(ctx: Context, clip_id: int) -> None:
     try:
         set_hold(ctx.db, ctx.store, [clip], True)
     except PermissionDenied as exc:
-        log.warning("clip %s: linked as evidence; the store's legal hold waits for `bodycam check` "
-                    "with the holds key (%s)", clip_id, exc)
+        log.warning("clip %s: evidence (a case link or the important mark); the store's legal hold waits for "
+                    "`bodycam check` with the holds key (%s)", clip_id, exc)
 
 
 @dataclass(frozen=True)

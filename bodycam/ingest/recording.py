@@ -17,6 +17,7 @@ from bodycam.errors import InputError
 from bodycam.ingest.naming import NameFacts
 from bodycam.ingest.probe import MediaFacts
 from bodycam.ingest.timecheck import CAMERA_SOURCES
+from bodycam.kinds import IMPORTANT
 from bodycam.timeutil import parse_time
 
 MAX_SIDECAR = 1 << 20
@@ -129,6 +130,10 @@ def resolve(
         start, source = mtime - duration, "mtime"
     if media.duration is None:
         flags.setdefault("no_duration", "duration unknown: end set to start")
+    if sidecar.data.get("important") is True:  # the officer's 重要标记 at the camera or the dock (GA/T 947)
+        flags[IMPORTANT] = "marked important at the dock (sidecar)"
+    elif sidecar.data.get("important") not in (None, False):
+        flags["bad_sidecar"] = f"important: {sidecar.data['important']!r} is not true or false"
     offset, bad_offset = clock_offset(sidecar)
     if bad_offset:
         flags["bad_sidecar"] = bad_offset

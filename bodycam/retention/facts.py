@@ -9,7 +9,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from bodycam.db.models import Case, CaseClip, Clip, ClipFlag, Event, EventOfficer, Hold
+from bodycam.index.evidence import unreviewed
 from bodycam.ingest.timecheck import UNTRUSTED
+from bodycam.kinds import IMPORTANT
 from bodycam.retention.policy import CaseLink, ClipFacts
 
 OBSTRUCTION = "obstruction"
@@ -36,6 +38,9 @@ def load_facts(s: Session, clip_ids: list[int] | None = None) -> Iterator[ClipFa
             case_holds[held_case].append(f"#{hold_id} (case) {reason}")
     obstruction = set(s.scalars(select(ClipFlag.clip_id).where(ClipFlag.flag == OBSTRUCTION)))
     untrusted = set(s.scalars(select(ClipFlag.clip_id).where(ClipFlag.flag == UNTRUSTED)))
+    waiting = unreviewed(s)
+    important = {clip_id: detail for clip_id, detail in s.execute(
+        select(ClipFlag.clip_id, ClipFlag.detail).where(ClipFlag.flag == IMPORTANT)) if clip_id in waiting}
     major: dict[int, list[str]] = defaultdict(list)
     for ev in s.scalars(select(Event).where(Event.scenario == "major_incident")):
         officers = select(EventOfficer.officer_id).where(EventOfficer.event_id == ev.id)
@@ -51,4 +56,4 @@ def load_facts(s: Session, clip_ids: list[int] | None = None) -> Iterator[ClipFa
         for case_id in case_of_clip.get(clip_id, ()):
             held += case_holds.get(case_id, [])
         yield ClipFacts(clip_id, end, uploaded, locked, clip_id not in untrusted, tuple(cases.get(clip_id, ())),
-                        tuple(held), tuple(major.get(clip_id, ())), clip_id in obstruction)
+                        tuple(held), tuple(major.get(clip_id, ())), clip_id in obstruction, important.get(clip_id))

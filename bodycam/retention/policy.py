@@ -47,6 +47,8 @@ class ClipFacts:
     holds: tuple[str, ...] = ()
     major_incident: tuple[str, ...] = ()
     obstruction: bool = False
+    important: str | None = None
+    """The important mark not yet reviewed (who marked it and why): kept as evidence until reviewed."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ def decide(f: ClipFacts, policy: RetentionSettings, now: datetime) -> Decision:
     holds += [(FOREVER, f"covers major incident {event}") for event in f.major_incident]
     if f.obstruction:
         holds.append((FOREVER, "shows obstruction of officers"))
+    if f.important is not None:
+        holds.append((FOREVER, f"marked important, not yet reviewed ({f.important})"))
     forever = [why for until, why in holds if until is FOREVER]
     if forever:
         return Decision(f.clip_id, False, None, tuple(forever))
