@@ -68,6 +68,17 @@ def test_footage_of_a_case_event_must_be_linked_and_intact(local_bodycam: Bodyca
     code, result = _check(bodycam, "XS-7")
     assert (code, result["problems"]) == (0, [])
 
+    out = bodycam("clips", "export", "--case", "XS-7", "--out", str(tmp_path / "usb"), "--reason", "disclosure",
+                  "--recipient", "defence counsel").stdout  # the case's disclosure: one receipt for the set
+    (folder,) = (tmp_path / "usb").iterdir()
+    receipt = json.loads((folder / "custody-receipt.json").read_text())
+    assert receipt["case"] == "XS-7" and [f["clip_id"] for f in receipt["files"]] == [found["id"]]
+    assert receipt["files"][0]["sha256"] == found["sha256"] and receipt["files"][0]["officer"] == "P1"
+    assert "case:        XS-7" in (folder / "custody-receipt.txt").read_text() and found["sha256"] in out
+    nothing = bodycam("clips", "export", "--case", "C-404", "--out", str(tmp_path / "usb"), "--reason", "x",
+                      check=False)
+    assert nothing.exit_code != 0 and "C-404" in nothing.stderr and len(list((tmp_path / "usb").iterdir())) == 1
+
     stored = tmp_path / "objects"  # an insider overwrites the stored bytes of the exhibit
     (data,) = [p for p in stored.rglob("*.data") if "clips/" in str(p)]
     data.chmod(0o600)

@@ -18,7 +18,7 @@ from bodycam.errors import InputError
 from bodycam.index import important
 from bodycam.index.corrections import Correction, correct
 from bodycam.index.evidence import get_clips
-from bodycam.index.export import export
+from bodycam.index.export import case_clips, export
 from bodycam.index.queries import ClipFilter, search
 from bodycam.index.reresolve import reresolve
 from bodycam.index.show import clip_details
@@ -191,7 +191,8 @@ def clips_reresolve(ctx: click.Context, pattern: str, device: tuple[str, ...], s
 
 
 @clips.command("export")
-@click.argument("clip_ids", nargs=-1, required=True, type=int)
+@click.argument("clip_ids", nargs=-1, type=int)
+@click.option("--case", help="A case's disclosure: every clip linked to it, one receipt naming the case.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the copies and the custody receipt.")
 @click.option("--reason", required=True, help="Why the footage leaves the system (on the receipt, audited).")
@@ -199,20 +200,24 @@ def clips_reresolve(ctx: click.Context, pattern: str, device: tuple[str, ...], s
 @click.option("--approval", type=int, help="The approved export request (`bodycam exports`): needed when "
                                            "export.approval = \"required\"; spent on this export.")
 @click.pass_context
-def clips_export(ctx: click.Context, clip_ids: tuple[int, ...], out: Path, reason: str,
+def clips_export(ctx: click.Context, clip_ids: tuple[int, ...], case: str | None, out: Path, reason: str,
                  recipient: str | None, approval: int | None) -> None:
-    """Copy clips out into a new custody-<time> folder under --out, with verified SHA-256s
-    and a custody receipt (exit 35 on a mismatch; a failed export leaves no folder)."""
+    """Copy clips (or a case's clips) out into a new custody-<time> folder under --out, with verified
+    SHA-256s and a custody receipt (exit 35 on a mismatch; a failed export leaves no folder)."""
     app = get_app(ctx)
     db = app.ready_db()
+    if bool(clip_ids) == bool(case):
+        raise InputError("give CLIP_IDS or --case CASE")
     with db.read() as s:
+        if case:
+            clip_ids = tuple(case_clips(s, case))
         total = sum(c.size for c in get_clips(s, list(clip_ids)))
     with click.progressbar(length=total, label=f"exporting {len(clip_ids)} clip(s)", file=sys.stderr,
                            show_eta=True) as bar:
         done, receipt = export(db, app.store, list(clip_ids), out, reason, app.actor, progress=bar.update,
                                recipient=recipient, clock=app.clock, approval=approval,
                                approval_required=app.settings.export.approval == "required",
-                               identity=app.accountable)
+                               identity=app.accountable, case=case)
     for e in done:
         click.echo(f"{e.sha256}  {e.path}")
     click.echo(f"receipt: {receipt} and {receipt.with_suffix('.txt')}")

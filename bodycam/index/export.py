@@ -32,7 +32,7 @@ from bodycam.audit.records import ingest_events, row_vs_event
 from bodycam.clock import Clock, SystemClock
 from bodycam.db.engine import Database
 from bodycam.db.models import Case, CaseClip, Clip
-from bodycam.errors import ApprovalRequired, BodycamError, InputError, IntegrityError, StoreError
+from bodycam.errors import ApprovalRequired, BodycamError, InputError, IntegrityError, NotFound, StoreError
 from bodycam.index import approvals
 from bodycam.index.evidence import get_clips
 from bodycam.store import ObjectStore
@@ -73,9 +73,10 @@ def _final_folder(out: Path, stamp: datetime) -> Path:
 def export(db: Database, store: ObjectStore, clip_ids: list[int], out: Path, reason: str, actor: str,
            progress: Callable[[int], None] | None = None, *, recipient: str | None = None,
            clock: Clock | None = None, approval: int | None = None, approval_required: bool = False,
-           identity: str | None = None) -> tuple[list[Exported], Path]:
+           identity: str | None = None, case: str | None = None) -> tuple[list[Exported], Path]:
     """Copy the clips out and write the receipt; return the copies and the receipt's path.
-    With ``approval``, the approved request must name exactly these clips; it is spent on this export."""
+    With ``approval``, the approved request must name exactly these clips; it is spent on this export.
+    ``case``: a case's disclosure (its linked clips), named on the receipt."""
     if approval_required and approval is None:
         raise ApprovalRequired("export.approval is required: request it (`bodycam exports request`), have a "
                                "supervisor approve it, then export with --approval ID; nothing exported")
@@ -104,7 +105,7 @@ def export(db: Database, store: ObjectStore, clip_ids: list[int], out: Path, rea
             approvals.use(s, identity or actor, approval, clip_ids, export_id, stamp)
         chain.record(s, actor, "export.started", f"export:{export_id}", {
             "clips": [c.id for c in clips], "reason": reason, "recipient": recipient, "out": str(out),
-            "approval": approval})
+            "approval": approval, **({"case": case} if case else {})})
     try:
         for clip in clips:
             problems = row_vs_event(clip, events.get(clip.id))
@@ -112,7 +113,7 @@ def export(db: Database, store: ObjectStore, clip_ids: list[int], out: Path, rea
                 raise IntegrityError(f"{problems[0]}; not exported")
         work.mkdir()
         done = [_copy(store, clip, work, _facts(clip, linked[clip.id]), progress) for clip in clips]
-        receipt_sha = _write_receipt(work, done, actor, reason, recipient, stamp, export_id)
+        receipt_sha = _write_receipt(work, done, actor, reason, recipient, stamp, export_id, case)
         final = _final_folder(out, stamp)
         os.rename(work, final)
     except BaseException as exc:
@@ -169,12 +170,12 @@ def _copy(store: ObjectStore, clip: Clip, work: Path, facts: dict[str, Any],
 
 
 def _write_receipt(work: Path, done: list[Exported], actor: str, reason: str, recipient: str | None,
-                   stamp: datetime, export_id: str) -> str:
+                   stamp: datetime, export_id: str, case: str | None = None) -> str:
     """Write the receipt (JSON and text) and SHA256SUMS; return the JSON receipt's SHA-256."""
     data = {
         "receipt": "bodycam custody receipt", "export_id": export_id, "bodycam_version": __version__,
         "exported_by": actor, "exported_at": stamp.isoformat(), "host": socket.gethostname(), "reason": reason,
-        "recipient": recipient,
+        "recipient": recipient, **({"case": case} if case else {}),
         "files": [{"clip_id": e.clip_id, "file": e.path.name, "sha256": e.sha256, "size": e.size,
                    "store_key": e.store_key, "store_version": e.store_version, **e.facts} for e in done],
     }
@@ -184,6 +185,7 @@ def _write_receipt(work: Path, done: list[Exported], actor: str, reason: str, re
         "CUSTODY RECEIPT",
         f"export:      {export_id}", f"exported by: {actor}", f"exported at: {stamp.isoformat()}",
         f"host:        {socket.gethostname()}", f"reason:      {reason}", f"recipient:   {recipient or '-'}",
+        *([f"case:        {case} (every clip linked to it at the time of export)"] if case else []),
         f"files:       {len(done)}", "",
         "Each file below was read from write-once storage; its index record was checked against",
         "the audit log and its SHA-256 against the index at the time of export.",
@@ -202,3 +204,15 @@ def _write_receipt(work: Path, done: list[Exported], actor: str, reason: str, re
         with open(path, "rb") as fh:
             os.fsync(fh.fileno())
     return hashlib.sha256(body).hexdigest()
+
+
+def case_clips(s: Any, number: str) -> list[int]:
+    """A case's disclosure set: every clip linked to it now, in order."""
+    case = s.scalar(select(Case).where(Case.number == number))
+    if case is None:
+        raise NotFound(f"case {number!r}: not found")
+    ids = list(s.scalars(select(CaseClip.clip_id).where(CaseClip.case_id == case.id, CaseClip.unlinked_at.is_(None))
+                         .order_by(CaseClip.clip_id)))
+    if not ids:
+        raise InputError(f"case {number}: no clip is linked to it; nothing to disclose")
+    return ids
