@@ -24,6 +24,7 @@ from bodycam.commands import (  # noqa: F401 (cases adds to registry's group)
     clips,
     demo,
     gaps,
+    incidents,
     ingest,
     registry,
     retention,
@@ -91,7 +92,7 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None,
 
 
 for command in [*access.COMMANDS, *admin.COMMANDS, *analyse.COMMANDS, *clips.COMMANDS, *demo.COMMANDS,
-                *gaps.COMMANDS, *ingest.COMMANDS, *registry.COMMANDS, *retention.COMMANDS]:
+                *gaps.COMMANDS, *incidents.COMMANDS, *ingest.COMMANDS, *registry.COMMANDS, *retention.COMMANDS]:
     cli.add_command(command)
 
 

@@ -241,6 +241,52 @@ class ExportSettings(_Section):
                                     "other than the requester approved (`bodycam exports`)")
 
 
+INCIDENT_FIELDS = ("incident_id", "type", "received", "dispatched", "arrived", "cleared", "officers", "unit",
+                   "location", "case")
+"""What a dispatch record may hold (bodycam.incidents); `columns` names the export's header for each."""
+
+
+class IncidentSettings(_Section):
+    """How a dispatch (CAD, 警情) export reads, and how its incidents take their clips (docs/incidents.md)."""
+
+    columns: dict[str, str] = Field(default_factory=dict, description="field -> the export's column header "
+                                                                      "(unnamed fields use the field's own name)")
+    types: dict[str, str] = Field(default_factory=dict, description="the export's incident type -> a scenario "
+                                                                    "code; a type not listed makes no required "
+                                                                    "recording")
+    time_format: str | None = Field(default=None, description="strptime format of the export's times (default: "
+                                                              "ISO 8601); naive times are in `tz`")
+    tz: str | None = Field(default=None, description="zone of the export's naive times (default: the top-level tz)")
+    officer_separator: str = Field(default=";", min_length=1, max_length=3)
+    buffer_before_minutes: float = Field(default=5.0, ge=0, le=120, description="a clip started this long before "
+                                                                               "the dispatch still belongs to it")
+    buffer_after_minutes: float = Field(default=0.0, ge=0, le=240, description="and one started this long after "
+                                                                              "the clear")
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(INCIDENT_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field {unknown[0]!r} (fields: {', '.join(INCIDENT_FIELDS)})")
+        return value
+
+    @field_validator("types")
+    @classmethod
+    def _known_scenarios(cls, value: dict[str, str]) -> dict[str, str]:
+        from bodycam.kinds import Scenario
+
+        bad = sorted(v for v in value.values() if v not in {s.value for s in Scenario})
+        if bad:
+            raise ValueError(f"unknown scenario {bad[0]!r} (scenarios: {', '.join(s.value for s in Scenario)})")
+        return value
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_zone(value)
+
+
 class Settings(_Section):
     actor: str | None = Field(default=None, max_length=120,
                               description="on whose behalf (a note beside the authenticated identity, never instead)")
@@ -256,6 +302,7 @@ class Settings(_Section):
     coverage: CoverageSettings = CoverageSettings()
     export: ExportSettings = ExportSettings()
     service: ServiceSettings = ServiceSettings()
+    incidents: IncidentSettings = IncidentSettings()
 
     @field_validator("tz")
     @classmethod
@@ -409,7 +456,7 @@ def _scalar_keys(model: type[BaseModel], prefix: str = "") -> dict[str, str]:
         dotted = f"{prefix}{name}"
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             out.update(_scalar_keys(ann, dotted + "."))
-        elif name not in ("sources", "scenarios"):
+        elif name not in ("sources", "scenarios", "columns", "types"):
             out[dotted] = _env_name(dotted)
     return out
 

@@ -93,6 +93,7 @@ def _print_summary(s: Summary, fmt: str) -> None:
         "manifest_errors": s.manifest_errors,
         "missing_files": [{"session": sid, "files": names} for sid, names in s.missing_files],
         "overlaps": [{"clips": [a, b], "seconds": sec} for a, b, sec in s.overlaps],
+        "incident_links": s.incident_links,
         "seal_error": str(s.seal_error) if s.seal_error else None,
     }
     if fmt == "json":
@@ -111,6 +112,8 @@ def _print_summary(s: Summary, fmt: str) -> None:
         click.echo(f"overlap: clips {a} and {b} of one camera overlap by {sec:g} s (both flagged overlap)")
     for sid, names in s.missing_files:
         click.echo(f"missing: session {sid}: listed in session.json, not received: {', '.join(names)}")
+    if s.incident_links:
+        click.echo(f"linked {s.incident_links} clip(s) to their incidents (`bodycam incidents show ID`)")
 
 
 @ingest.command("status")

@@ -128,6 +128,56 @@ class EventOfficer(Base):
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), primary_key=True, index=True)
 
 
+class Incident(Base):
+    """A call for service (警情) from a dispatch (CAD) export; its officers' windows decide its clips."""
+
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(ID_LEN), unique=True)
+    type: Mapped[str] = mapped_column(String(200), default="")
+    scenario: Mapped[str | None] = mapped_column(String(40))
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    """The first officer's dispatch (or the call's receipt when no dispatch time is given)."""
+    end: Mapped[datetime] = mapped_column(UTCDateTime())
+    """The last officer's clear."""
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    """The required recording its scenario makes (none for a type mapped to no scenario)."""
+    location: Mapped[str] = mapped_column(String(500), default="")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IncidentOfficer(Base):
+    """One officer on an incident, with that officer's own dispatch, arrival and clear."""
+
+    __tablename__ = "incident_officers"
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), primary_key=True, index=True)
+    dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cleared_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IncidentLink(Base):
+    """A clip belongs to an incident: by rule (with its reason) or by hand; an unlink is kept, and a rule
+    never links again what a person unlinked."""
+
+    __tablename__ = "incident_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    linked_by: Mapped[str] = mapped_column(String(200))
+    unlinked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unlinked_by: Mapped[str | None] = mapped_column(String(200))
+    unlink_reason: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("incident_id", "clip_id"),)
+
+
 class InterrogationSession(Base):
     """The recorder manifest behind an interrogation event."""
 

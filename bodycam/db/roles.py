@@ -68,8 +68,9 @@ REGISTRY = ("units", "officers", "devices", "device_assignments", "cases", "even
 INDEX = ("clips", "clip_flags", "clip_corrections", "attachments", "clip_sightings", "case_clips", "holds",
          "interrogation_sessions")
 WORK = ("ingest_items", "analysis_jobs")
-EVERY_TABLE = (*REGISTRY, *INDEX, *WORK, "audit_events", "export_approvals", "officer_logins", "finding_reviews",
-               "alembic_version")
+INCIDENTS = ("incidents", "incident_officers", "incident_links")
+EVERY_TABLE = (*REGISTRY, *INDEX, *WORK, *INCIDENTS, "audit_events", "export_approvals", "officer_logins",
+               "finding_reviews", "alembic_version")
 
 _EVERYONE = (Grant(("SELECT",), ("alembic_version",)), Grant(("SELECT", "INSERT"), ("audit_events",)))
 _READ_ALL = Grant(("SELECT",), EVERY_TABLE)
@@ -81,12 +82,16 @@ _CLERK = (
     Grant(("UPDATE",), ("clips",), ("recorded_start", "recorded_end", "time_source", *_ATTRIBUTION,
                                     "device_id", "device_serial", "retain_until")),
     Grant(("INSERT",), ("export_approvals",)),  # a new request is undecided and unused (migration 0007)
+    Grant(("INSERT", "UPDATE"), ("incident_links",)),  # links by hand, and unlinks (kept, with who and why)
     Grant(("UPDATE",), ("export_approvals",), ("used_at", "used_by", "export_id")),
 )
 _INSPECTOR = (
     _READ_ALL,
     Grant(("INSERT", "UPDATE", "DELETE"), ("events", "event_officers")),
     Grant(("INSERT",), ("officers", "units")),
+    Grant(("INSERT", "UPDATE", "DELETE"), ("incidents", "incident_officers")),
+    Grant(("INSERT", "UPDATE"), ("incident_links",)),  # the automatic links of an import
+    Grant(("INSERT",), ("cases",)),  # a case number an incident names
 )
 
 GRANTS: dict[Role, tuple[Grant, ...]] = {
@@ -99,6 +104,8 @@ GRANTS: dict[Role, tuple[Grant, ...]] = {
         Grant(("UPDATE",), ("clips",), (*_ATTRIBUTION, "discontinuities", "retain_until", "recorded_start",
                                         "recorded_end", "time_source")),  # segments placed after a pass
         Grant(("DELETE",), ("clip_flags",)),
+        Grant(("SELECT",), INCIDENTS),
+        Grant(("INSERT",), ("incident_links",)),  # late footage linked to the incidents it belongs to
     ),
     Role.ANALYSIS: (
         Grant(("SELECT",), ("clips", "clip_flags", "analysis_jobs", "attachments")),
@@ -122,7 +129,8 @@ GRANTS: dict[Role, tuple[Grant, ...]] = {
         Grant(("UPDATE",), ("holds",), ("released_at", "released_by", "release_reason")),
     ),
     Role.AUDITOR: (_READ_ALL,),
-    Role.OFFICER: (Grant(("SELECT",), (*REGISTRY, "clips", "clip_flags", "attachments", "clip_corrections",
+    Role.OFFICER: (Grant(("SELECT",), (*REGISTRY, *INCIDENTS, "clips", "clip_flags", "attachments",
+                                       "clip_corrections",
                                        "clip_sightings", "case_clips", "holds", "interrogation_sessions",
                                        "officer_logins")),),
 }

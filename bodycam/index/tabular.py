@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,13 +40,20 @@ class Row:
         return InputError(f"{self.where}: field '{field}': {reason}")
 
 
-def read_rows(path: Path, fields: Sequence[Field]) -> list[Row]:
-    """Parse ``path`` (``.json`` or CSV) against ``fields``; the first fault raises InputError."""
+def read_rows(path: Path, fields: Sequence[Field], columns: Mapping[str, str] | None = None) -> list[Row]:
+    """Parse ``path`` (``.json`` or CSV) against ``fields``; the first fault raises InputError.
+    ``columns`` (field -> the file's own header): read a foreign export as it is; its other columns are
+    ignored, and errors name the file's header."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
-    raw = _json_rows(path, text) if path.suffix.lower() == ".json" else _csv_rows(path, text, fields)
+    header = {f.name: (columns or {}).get(f.name, f.name) for f in fields}
+    required = [header[f.name] for f in fields if f.required]
+    raw = _json_rows(path, text) if path.suffix.lower() == ".json" else _csv_rows(path, text, required)
+    if columns is not None:
+        field_of = {h: name for name, h in header.items()}
+        raw = [(where, {field_of[h]: v for h, v in record.items() if h in field_of}) for where, record in raw]
     known = {f.name for f in fields}
     rows = []
     for where, record in raw:
@@ -57,24 +64,25 @@ def read_rows(path: Path, fields: Sequence[Field]) -> list[Row]:
         for f in fields:
             value = record.get(f.name)
             text_value = "" if value is None else str(value).strip()
+            label = header[f.name]
             if not text_value:
                 if f.required:
-                    raise InputError(f"{where}: field '{f.name}': required")
+                    raise InputError(f"{where}: field '{label}': required")
                 values[f.name] = None
                 continue
             if len(text_value) > f.max_len:
-                raise InputError(f"{where}: field '{f.name}': {len(text_value)} characters, more than {f.max_len}")
+                raise InputError(f"{where}: field '{label}': {len(text_value)} characters, more than {f.max_len}")
             try:
                 values[f.name] = f.parse(text_value)
             except ValueError as exc:
-                raise InputError(f"{where}: field '{f.name}': {exc}") from None
+                raise InputError(f"{where}: field '{label}': {exc}") from None
         rows.append(Row(where, values))
     if not rows:
         raise InputError(f"{path}: no rows")
     return rows
 
 
-def _csv_rows(path: Path, text: str, fields: Sequence[Field]) -> list[tuple[str, dict[str, Any]]]:
+def _csv_rows(path: Path, text: str, required: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
     """Rows split by CSV rules only: a quoted newline, or a U+0085 or U+2028 inside a
     field, stays in its field (``str.splitlines`` would break the row there)."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -84,7 +92,7 @@ def _csv_rows(path: Path, text: str, fields: Sequence[Field]) -> list[tuple[str,
         duplicate = next((h for h in header if header.count(h) > 1), None)
         if duplicate is not None:
             raise InputError(f"{path}:1: column '{duplicate}' appears twice")
-        missing = [f.name for f in fields if f.required and f.name not in header]
+        missing = [name for name in required if name not in header]
         if missing:
             raise InputError(f"{path}:1: missing column '{missing[0]}'")
         for record in reader:

@@ -44,6 +44,8 @@ class Summary:
     clip_ids: list[int] = field(default_factory=list)
     overlaps: list[tuple[int, int, float]] = field(default_factory=list)
     """(clip, clip, seconds): clips of one camera that overlap, flagged ``overlap``."""
+    incident_links: int = 0
+    """Clips of this pass linked to incidents by rule."""
     seal_error: BodycamError | None = None
     """Why the pass could not be sealed: the index or log contradicts the last seal
     (AuditChainBroken), or the store failed (StoreError)."""
@@ -194,6 +196,19 @@ def _settle(ctx: Context, summary: Summary) -> None:
         summary.manifest_errors.append(f"segments and overlaps not checked: {exc}")
         return
     summary.overlaps = done.overlapping
+    _link_incidents(ctx, summary)
+
+
+def _link_incidents(ctx: Context, summary: Summary) -> None:
+    """Late footage finds the incidents it belongs to (their records arrived first)."""
+    from bodycam.incidents import linking
+
+    try:
+        with ctx.db.write() as s:
+            summary.incident_links = len(linking.link(s, ctx.settings.incidents, ctx.actor, ctx.clock.now(),
+                                                      clips=summary.clip_ids))
+    except BodycamError as exc:  # the files are stored and indexed; `bodycam incidents relink` does it later
+        log.warning("linking the pass's clips to incidents failed: %s", exc)
 
 
 def seal_after(ctx: Context, reason: str) -> BodycamError | None:

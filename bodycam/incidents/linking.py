@@ -1,0 +1,167 @@
+"""Which clips belong to which incident: an officer's clip within that officer's dispatch-to-clear window.
+
+The rule (as Axon's Auto-Tagging and Getac's CAD Sync do it): a clip of an officer on the incident that
+overlaps the officer's window, widened by `incidents.buffer_before_minutes` (a self-initiated stop is
+recorded before the call is entered) and `buffer_after_minutes`. Each link keeps its rule and its reason.
+It runs after an import (for its incidents) and after each ingest pass (for the pass's clips: late
+footage), never links again a pair a person unlinked, and never removes a link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bodycam.audit import chain
+from bodycam.config import IncidentSettings
+from bodycam.db.engine import Database
+from bodycam.db.models import Clip, Incident, IncidentLink, IncidentOfficer, Officer
+from bodycam.errors import InputError, NotFound
+
+RULE = "officer_window"
+MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class OfficerWindow:
+    incident_pk: int
+    incident_id: str
+    officer_id: int
+    badge: str
+    dispatched: datetime
+    cleared: datetime
+
+
+@dataclass(frozen=True)
+class ClipSpan:
+    clip_id: int
+    officer_id: int
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Candidate:
+    incident_pk: int
+    incident_id: str
+    clip_id: int
+    reason: str
+
+
+def by_rule(windows: Iterable[OfficerWindow], clips: Iterable[ClipSpan], before: timedelta,
+            after: timedelta) -> list[Candidate]:
+    """Every (incident, clip) the rule links, with its reason; a pure function of the times."""
+    of_officer: dict[int, list[ClipSpan]] = {}
+    for c in clips:
+        of_officer.setdefault(c.officer_id, []).append(c)
+    out = []
+    for w in windows:
+        lo, hi = w.dispatched - before, w.cleared + after
+        for c in of_officer.get(w.officer_id, ()):
+            if c.start <= hi and c.end >= lo:
+                out.append(Candidate(w.incident_pk, w.incident_id, c.clip_id, (
+                    f"officer {w.badge}'s recording {c.start:%Y-%m-%d %H:%M:%S}Z-{c.end:%H:%M:%S}Z overlaps their "
+                    f"dispatch-to-clear {w.dispatched:%Y-%m-%d %H:%M:%S}Z-{w.cleared:%H:%M:%S}Z (widened "
+                    f"{before.total_seconds() / 60:g} min before, {after.total_seconds() / 60:g} min after)")))
+    return out
+
+
+def link(s: Session, cfg: IncidentSettings, actor: str, now: datetime, *, incidents: list[int] | None = None,
+         clips: list[int] | None = None) -> list[Candidate]:
+    """Apply the rule to ``incidents`` (their windows against every clip) or ``clips`` (against every
+    incident); write and audit the new links; return them."""
+    before, after = timedelta(minutes=cfg.buffer_before_minutes), timedelta(minutes=cfg.buffer_after_minutes)
+    clip_q = select(Clip.id, Clip.officer_id, Clip.recorded_start, Clip.recorded_end).where(
+        Clip.disposed_at.is_(None), Clip.officer_id.isnot(None), Clip.recorded_start.isnot(None))
+    window_q = (select(IncidentOfficer.incident_id, Incident.incident_id, IncidentOfficer.officer_id, Officer.badge,
+                       IncidentOfficer.dispatched_at, IncidentOfficer.cleared_at)
+                .join(Incident, Incident.id == IncidentOfficer.incident_id)
+                .join(Officer, Officer.id == IncidentOfficer.officer_id))
+    if clips is not None:
+        spans = _spans(s, clip_q.where(Clip.id.in_(clips)))
+        if not spans:
+            return []
+        windows = [OfficerWindow(*r) for r in s.execute(window_q.where(
+            IncidentOfficer.officer_id.in_({c.officer_id for c in spans}),
+            IncidentOfficer.dispatched_at <= max(c.end for c in spans) + before,
+            IncidentOfficer.cleared_at >= min(c.start for c in spans) - after))]
+    else:
+        windows = [OfficerWindow(*r) for r in s.execute(
+            window_q if incidents is None else window_q.where(IncidentOfficer.incident_id.in_(incidents)))]
+        if not windows:
+            return []
+        lo = min(w.dispatched for w in windows) - before
+        hi = max(w.cleared for w in windows) + after
+        spans = _spans(s, clip_q.where(Clip.officer_id.in_({w.officer_id for w in windows}),
+                                       Clip.recorded_start <= hi, Clip.recorded_end >= lo))
+    found = by_rule(windows, spans, before, after)
+    if not found:
+        return []
+    pairs = {(c.incident_pk, c.clip_id) for c in found}
+    known = set(s.execute(select(IncidentLink.incident_id, IncidentLink.clip_id).where(
+        IncidentLink.incident_id.in_({p[0] for p in pairs}), IncidentLink.clip_id.in_({p[1] for p in pairs}))).all())
+    new = [c for c in found if (c.incident_pk, c.clip_id) not in known]
+    for c in new:
+        s.add(IncidentLink(incident_id=c.incident_pk, clip_id=c.clip_id, rule=RULE, reason=c.reason, linked_at=now,
+                           linked_by=actor))
+    entries: list[tuple[str, str, dict[str, Any]]] = [
+        ("incident.link", f"clip:{c.clip_id}", {"incident": c.incident_id, "rule": RULE, "reason": c.reason})
+        for c in new]
+    chain.record_many(s, actor, entries)
+    return new
+
+
+def _spans(s: Session, query: Any) -> list[ClipSpan]:
+    return [ClipSpan(int(r[0]), int(r[1]), r[2], r[3] or r[2]) for r in s.execute(query)]
+
+
+def by_hand(db: Database, number: str, clip_id: int, reason: str, actor: str, now: datetime) -> bool:
+    """Link a clip to an incident by hand (again, after an unlink); False when it was already linked."""
+    if not reason.strip():
+        raise InputError("--reason: required: say why the clip belongs to the incident")
+    with db.write() as s:
+        incident, clip = _pair(s, number, clip_id)
+        row = s.scalar(select(IncidentLink).where(IncidentLink.incident_id == incident.id,
+                                                  IncidentLink.clip_id == clip.id))
+        if row is not None and row.unlinked_at is None:
+            return False
+        if row is None:
+            s.add(IncidentLink(incident_id=incident.id, clip_id=clip.id, rule=MANUAL, reason=reason, linked_at=now,
+                               linked_by=actor))
+        else:
+            row.rule, row.reason, row.linked_at, row.linked_by = MANUAL, reason, now, actor
+            row.unlinked_at = row.unlinked_by = row.unlink_reason = None
+        chain.record(s, actor, "incident.link", f"clip:{clip.id}", {"incident": number, "rule": MANUAL,
+                                                                    "reason": reason})
+    return True
+
+
+def unlink(db: Database, number: str, clip_id: int, reason: str, actor: str, now: datetime) -> None:
+    """Take a clip off an incident; the link is kept as unlinked (who, when, why) and no rule links it again."""
+    if not reason.strip():
+        raise InputError("--reason: required: say why the clip does not belong to the incident")
+    with db.write() as s:
+        incident, clip = _pair(s, number, clip_id)
+        row = s.scalar(select(IncidentLink).where(IncidentLink.incident_id == incident.id,
+                                                  IncidentLink.clip_id == clip.id,
+                                                  IncidentLink.unlinked_at.is_(None)))
+        if row is None:
+            raise InputError(f"clip {clip_id} is not linked to incident {number}")
+        row.unlinked_at, row.unlinked_by, row.unlink_reason = now, actor, reason
+        chain.record(s, actor, "incident.unlink", f"clip:{clip.id}", {"incident": number, "reason": reason,
+                                                                      "was": row.rule})
+
+
+def _pair(s: Session, number: str, clip_id: int) -> tuple[Incident, Clip]:
+    incident = s.scalar(select(Incident).where(Incident.incident_id == number))
+    if incident is None:
+        raise NotFound(f"incident {number!r}: not found (import it with `bodycam incidents import`)")
+    clip = s.get(Clip, clip_id)
+    if clip is None:
+        raise NotFound(f"clip {clip_id}: not found")
+    return incident, clip

@@ -1,0 +1,84 @@
+"""The work queues and the link rate (关联率): footage that belongs to no incident and no case
+(未关联警情 / 未关联案件), incidents without footage, and per unit and officer how much is linked."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bodycam.db.models import CaseClip, Clip, Incident, IncidentLink, IncidentOfficer, Officer, Unit
+
+
+@dataclass
+class Queues:
+    start: datetime
+    end: datetime
+    unlinked_clips: list[dict[str, Any]] = field(default_factory=list)
+    incidents_without_footage: list[dict[str, Any]] = field(default_factory=list)
+    by_unit: list[dict[str, Any]] = field(default_factory=list)
+    by_officer: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def clips(self) -> int:
+        return sum(r["clips"] for r in self.by_unit)
+
+    @property
+    def link_rate(self) -> float:
+        linked = sum(r["linked"] for r in self.by_unit)
+        return round(linked / self.clips, 4) if self.clips else 1.0
+
+
+def build(s: Session, start: datetime, end: datetime, unit: str | None = None) -> Queues:
+    """Clips recorded in [start, end) and incidents dispatched in it (of ``unit``'s officers, if given)."""
+    q = Queues(start, end)
+    incident_linked = set(s.scalars(select(IncidentLink.clip_id).where(IncidentLink.unlinked_at.is_(None))))
+    case_linked = set(s.scalars(select(CaseClip.clip_id).where(CaseClip.unlinked_at.is_(None))))
+    rows = s.execute(select(Clip.id, Clip.officer_badge, Clip.device_serial, Clip.recorded_start, Clip.recorded_end,
+                            Unit.code).outerjoin(Officer, Officer.id == Clip.officer_id)
+                     .outerjoin(Unit, Unit.id == Officer.unit_id)
+                     .where(Clip.disposed_at.is_(None), Clip.recorded_start >= start, Clip.recorded_start < end)
+                     .order_by(Clip.recorded_start, Clip.id)).all()
+    per_unit: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    per_officer: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for clip_id, badge, device, rec_start, rec_end, unit_code in rows:
+        if unit is not None and unit_code != unit:
+            continue
+        to_incident, to_case = clip_id in incident_linked, clip_id in case_linked
+        for bucket in (per_unit[unit_code or "-"], per_officer[badge or "-"]):
+            bucket[0] += 1
+            bucket[1] += int(to_incident or to_case)
+            bucket[2] += int(to_incident)
+            bucket[3] += int(to_case)
+        if not (to_incident or to_case):
+            q.unlinked_clips.append({"clip": clip_id, "officer": badge or None, "device": device or None,
+                                     "unit": unit_code, "start": rec_start, "end": rec_end})
+    q.by_unit = [_rate("unit", k, v) for k, v in sorted(per_unit.items())]
+    q.by_officer = [_rate("officer", k, v) for k, v in sorted(per_officer.items())]
+    q.incidents_without_footage = _without_footage(s, start, end, unit)
+    return q
+
+
+def _rate(by: str, key: str, counts: list[int]) -> dict[str, Any]:
+    clips, linked, to_incident, to_case = counts
+    return {by: key, "clips": clips, "linked": linked, "to_incident": to_incident, "to_case": to_case,
+            "unlinked": clips - linked, "link_rate": round(linked / clips, 4) if clips else 1.0}
+
+
+def _without_footage(s: Session, start: datetime, end: datetime, unit: str | None) -> list[dict[str, Any]]:
+    with_footage = select(IncidentLink.incident_id).where(IncidentLink.unlinked_at.is_(None))
+    query = (select(Incident).where(Incident.start >= start, Incident.start < end, Incident.id.not_in(with_footage))
+             .order_by(Incident.start, Incident.id))
+    if unit is not None:
+        query = query.join(Unit, Unit.id == Incident.unit_id).where(Unit.code == unit)
+    out = []
+    for incident in s.scalars(query):
+        badges = sorted(s.scalars(select(Officer.badge).join(IncidentOfficer, IncidentOfficer.officer_id == Officer.id)
+                                  .where(IncidentOfficer.incident_id == incident.id)))
+        out.append({"incident": incident.incident_id, "type": incident.type, "scenario": incident.scenario,
+                    "start": incident.start, "end": incident.end, "officers": badges})
+    return out
