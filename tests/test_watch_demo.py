@@ -68,6 +68,12 @@ def test_demo_shows_the_deliberate_faults(tmp_path: Path, ffmpeg: str) -> None:
     for expected in ("late_upload", "unreadable", "officer_conflict", "ROOM-1_part3.mp4", "verified", "no_footage",
                      "late_start", "early_stop", "interrupted", "discontinuity", "justified", "unreviewed"):
         assert expected in out, expected
+    # issue 18: incidents with their clips and the rule's reasons, a link rate, and a case that fails the
+    # legal-review gate until its interrogation's missing file arrives
+    assert "JQ-001 <- clip" in out and "overlaps their dispatch-to-clear" in out
+    assert "incidents without footage: JQ-003" in out and "Link rate" in out
+    assert "before the late file: NOT READY (1 problem(s))" in out and "never received: ROOM-1_b2.mp4" in out
+    assert "after it arrived: READY" in out
     (instance,) = (tmp_path / "demo").iterdir()
     denv = {**env, "BODYCAM_DATABASE_URL": f"sqlite:///{instance / 'bodycam.db'}",
             "BODYCAM_STORE_URL": f"file://{instance / 'objects'}"}

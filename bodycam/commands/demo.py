@@ -30,6 +30,22 @@ def demo(folder: Path) -> None:
     click.echo(output.table(r.sessions, ["session", "listed", "missing"]))
     click.echo(f"\n== Inspector: coverage gaps (bodycam gaps report; events from {r.files['events']})")
     click.echo(render(r.gaps, "table", zone))
+    click.echo(f"\n== Dispatch records and their footage (bodycam incidents import {r.files['cad'].name})")
+    click.echo(output.table([{**i, "start": show(i["start"], zone)} for i in r.incidents if "incident" in i],
+                            ["incident", "type", "start", "clips"]))
+    for item in (i["link"] for i in r.incidents if "link" in i):
+        click.echo(f"  {item['incident']} <- clip {item['clip']}: {item['reason']}")
+    q = r.queue
+    click.echo(f"\n== Link rate (bodycam incidents queue): {q.link_rate:.1%} of {q.clips} clip(s) belong to an "
+               f"incident or a case; {len(q.unlinked_clips)} to nothing; incidents without footage: "
+               f"{', '.join(i['incident'] for i in q.incidents_without_footage) or 'none'}")
+    click.echo(output.table([{**x, "link_rate": f"{x['link_rate']:.1%}"} for x in q.by_officer],
+                            ["officer", "clips", "to_incident", "to_case", "unlinked", "link_rate"]))
+    click.echo("\n== Legal review gate (bodycam cases check XS-2026-0077)")
+    for label, ready in (("before the late file", r.before), ("after it arrived", r.after)):
+        click.echo(f"{label}: " + ("READY" if ready.ready else f"NOT READY ({len(ready.problems)} problem(s))"))
+        for problem in ready.problems:
+            click.echo(f"  {problem.subject}: {problem.what}")
     click.echo(f"\naudit chain: {r.audit_events} events, verified")
     env = (f"BODYCAM_DATABASE_URL=sqlite:///{target / 'bodycam.db'} BODYCAM_STORE_URL=file://{target / 'objects'}"
            " BODYCAM_TZ=Asia/Shanghai")

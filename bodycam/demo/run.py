@@ -15,12 +15,15 @@ from bodycam.audit import chain
 from bodycam.config import load_settings
 from bodycam.coverage import review
 from bodycam.coverage.engine import Report, analyse
-from bodycam.db.models import ClipFlag, DeviceAssignment, InterrogationSession, Unit
+from bodycam.db.models import ClipFlag, DeviceAssignment, Incident, IncidentLink, InterrogationSession, Unit
 from bodycam.db.schema import upgrade
 from bodycam.db.upsert import get_or_create
 from bodycam.demo import synth
+from bodycam.incidents import queues
+from bodycam.incidents.imports import import_file
 from bodycam.index.imports import run_import
 from bodycam.index.queries import ClipFilter, search
+from bodycam.index.readiness import Readiness, check_case
 from bodycam.index.registry import device_by_serial, officer_by_badge
 from bodycam.ingest.runner import Summary, run_pass
 from bodycam.ingest.service import make_context
@@ -38,6 +41,10 @@ class DemoResult:
     audit_events: int
     files: dict[str, Path]
     gaps: Report
+    incidents: list[dict[str, Any]]
+    queue: queues.Queues
+    before: Readiness
+    after: Readiness
 
 
 def run_demo(folder: Path, log: Any) -> DemoResult:
@@ -49,6 +56,11 @@ def run_demo(folder: Path, log: Any) -> DemoResult:
         # count as late when the demo runs after 09:00 (Shanghai). 48 h keeps it on time at
         # any hour; P100003's footage, docked three days late, is always late.
         "ingest.upload_deadline_hours": 48,
+        # the dispatch system's 警情 export, read as it comes (docs/incidents.md)
+        "incidents.columns": {"incident_id": "警情编号", "type": "警情类别", "dispatched": "派警时间",
+                              "cleared": "处警结束时间", "officers": "处警民警警号", "unit": "处警单位",
+                              "location": "发生地点"},
+        "incidents.time_format": "%Y-%m-%d %H:%M:%S", "incidents.tz": "Asia/Shanghai",
     }))
     log(f"instance: {folder} (SQLite + local write-once folder)")
     upgrade(app.db)
@@ -69,6 +81,10 @@ def run_demo(folder: Path, log: Any) -> DemoResult:
         log(f"analysis {kind} (after the cameras were released): {analysed.analysed} clip(s), "
             f"{analysed.with_findings} with black, frozen or jumping pictures")
     run_import(app.db, "events", files["events"], app.settings.zone, "demo")
+    imported = import_file(app.db, files["cad"], app.settings, "demo", app.clock)
+    log(f"dispatch export {files['cad'].name}: {imported.incidents} incident(s), {len(imported.links)} clip(s) "
+        "linked by officer and time")
+    before, after = _readiness(app, folder, day, log)
     lo, hi = day - timedelta(days=4), day + timedelta(days=1)
     with app.db.read() as s:
         first = analyse(s, app.settings, lo, hi).findings
@@ -87,7 +103,27 @@ def run_demo(folder: Path, log: Any) -> DemoResult:
                      "missing": ", ".join(x.manifest.get("missing_files", [])) or "-"}
                     for x in s.scalars(select(InterrogationSession))]
         audit_events = chain.verify(s).events
-    return DemoResult(folder, app, summaries, clerk, flags, sessions, audit_events, files, gaps)
+        queue = queues.build(s, day, day + timedelta(days=1))
+        links = [{"incident": number, "clip": link.clip_id, "reason": link.reason} for link, number in s.execute(
+            select(IncidentLink, Incident.incident_id).join(Incident, Incident.id == IncidentLink.incident_id)
+            .order_by(Incident.incident_id, IncidentLink.clip_id))]
+        incidents = [{"incident": i.incident_id, "type": i.type, "start": i.start,
+                      "clips": sum(1 for x in links if x["incident"] == i.incident_id)}
+                     for i in s.scalars(select(Incident).order_by(Incident.start))]
+    return DemoResult(folder, app, summaries, clerk, flags, sessions, audit_events, files, gaps,
+                      [*incidents, *({"link": x} for x in links)], queue, before, after)
+
+
+def _readiness(app: App, folder: Path, day: datetime, log: Any) -> tuple[Readiness, Readiness]:
+    """Case XS-2026-0077 before and after its interrogation's second file reaches the recorder's folder."""
+    before = check_case(app.db, app.store, app.settings, "XS-2026-0077")
+    synth.arrive_late(folder / "sources", day)
+    ctx = make_context(app, "keep")
+    late = run_pass(ctx, [folder / "sources" / "interrogation"], "interrogation",
+                    workers=app.settings.ingest.workers, wait_seconds=0)
+    jobs.run(ctx.db, ctx.store, ctx.actor, ctx.worker, ctx.clock)
+    log(f"ingest interrogation again: the late file arrived ({late.ingested} stored)")
+    return before, check_case(app.db, app.store, app.settings, "XS-2026-0077")
 
 
 def _registries(app: App, day: datetime) -> None:

@@ -122,4 +122,31 @@ def build(root: Path, day: datetime) -> dict[str, Path]:
                     late.replace(hour=16, second=30).isoformat(), "P100003", UNIT, "", ""])
         w.writerow(["E-008", "stop_and_check", at(13, 0).isoformat(), at(13, 0, 20).isoformat(), "P100002", UNIT,
                     "", ""])
-    return {"dock": dock, "interrogation": room, "events": events}
+    # a second interrogation, for case XS-2026-0077: its second file reaches the recorder's folder late
+    clean = room / "S-DEMO-002"
+    encode(clean / "ROOM-1_b1.mp4", at(17, 0), 30, "testsrc")
+    (clean / "session.json").write_text(json.dumps({
+        "session_id": "S-DEMO-002", "room": ROOM, "case_id": "XS-2026-0077",
+        "start": at(17, 0).isoformat(), "end": at(17, 1).isoformat(), "interrogators": ["P100003", "P100004"],
+        "files": ["ROOM-1_b1.mp4", "ROOM-1_b2.mp4"]}, ensure_ascii=False, indent=2))
+
+    cad = root / "cad.csv"  # the dispatch system's export (警情), as it comes, with a column bodycam ignores
+    with cad.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["警情编号", "警情类别", "派警时间", "处警结束时间", "处警民警警号", "处警单位", "发生地点",
+                    "报警人"])
+        fmt = "%Y-%m-%d %H:%M:%S"
+        for number, kind, dispatched, cleared, badge, place, caller in (
+                ("JQ-001", "纠纷", at(8, 58), at(9, 1, 5), "P100001", "人民路 12 号", "陈某"),
+                ("JQ-002", "求助", at(9, 29), at(9, 31, 10), "P100002", "", "赵某"),
+                ("JQ-003", "盗窃", at(13, 30), at(13, 50), "P100004", "新华街", "孙某")):
+            w.writerow([number, kind, f"{dispatched:{fmt}}", f"{cleared:{fmt}}", badge, UNIT, place, caller])
+    return {"dock": dock, "interrogation": room, "events": events, "cad": cad}
+
+
+def arrive_late(root: Path, day: datetime) -> Path:
+    """The file S-DEMO-002's manifest lists, copied from the recorder after the first pass."""
+    late = root / "interrogation" / "S-DEMO-002" / "ROOM-1_b2.mp4"
+    start = day.replace(hour=17, minute=0, second=30)
+    encode(late, start, 30, "testsrc2")
+    return late

@@ -5,7 +5,8 @@ given legal review). The case needs:
 - for each of its events (dispatch events and interrogation sessions with the case's number), the
   recording the coverage rules require, without a finding (no footage, late start, early stop,
   interruption, a file listed in the manifest and never received, analysis pending...);
-- every clip of that footage, and every clip linked to the case: kept, readable, analysed, its
+- every clip of that footage, of the case's incidents (linked by rule or by hand), and every clip
+  linked to the case: kept, readable, analysed, its
   stored bytes hashing to the indexed SHA-256, linked to the case and under the store's legal hold.
 Each problem is one line naming the event or clip and what is wrong.
 """
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from bodycam.config import Settings
 from bodycam.coverage.engine import analyse
 from bodycam.db.engine import Database
-from bodycam.db.models import Case, CaseClip, Clip, ClipFlag, Event
+from bodycam.db.models import Case, CaseClip, Clip, ClipFlag, Event, Incident, IncidentLink
 from bodycam.errors import IntegrityError, NotFound, ObjectNotFound
 from bodycam.store import ObjectStore
 
@@ -63,6 +64,8 @@ def check_case(db: Database, store: ObjectStore, settings: Settings, number: str
         footage = _event_problems(s, settings, case, result)
         linked = set(s.scalars(select(CaseClip.clip_id).where(CaseClip.case_id == case.id,
                                                                CaseClip.unlinked_at.is_(None))))
+        footage |= set(s.scalars(select(IncidentLink.clip_id).join(Incident, Incident.id == IncidentLink.incident_id)
+                                 .where(Incident.case_id == case.id, IncidentLink.unlinked_at.is_(None))))
         needed = sorted(linked | footage)
         for clip_id in sorted(footage - linked):
             result.problems.append(Problem(f"clip {clip_id}", f"records an event of the case but is not linked to "
