@@ -30,6 +30,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select, text
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 from retention_bench import database, drop
@@ -37,11 +38,13 @@ from search_bench import T0, YEAR, generate, queries
 
 from bodycam.config import Settings
 from bodycam.coverage.engine import analyse
+from bodycam.db.engine import Database
 from bodycam.db.models import Event, EventOfficer
 from bodycam.db.schema import upgrade
 
 BODYCAM = [sys.executable, "-m", "bodycam"]
 TICK = os.sysconf("SC_CLK_TCK")
+KEEP = False
 
 
 def postgres_cpu_seconds() -> float:
@@ -113,12 +116,20 @@ def ingest_round(procs: int, files: int, tmp: Path) -> dict[str, float]:
         drop(cleanup)
 
 
-def index_round(clips: int, officers: int, events: int, n: int, tmp: Path) -> dict[str, object]:
+def index_round(clips: int, officers: int, events: int, n: int, tmp: Path, reuse: str | None = None
+                ) -> dict[str, object]:
+    """Generate (or, with ``reuse``, measure an index an earlier run kept), then time the queries."""
+    if reuse:
+        base = os.environ["DATABASE_URL"]
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={reuse}"})
+        db, cleanup = Database(url.render_as_string(hide_password=False)), None
+        return _measure(db, {"clips": clips, "officers": officers, "events": events, "schema": reuse}, n)
     rng = random.Random(7)
     db, cleanup = database("postgresql", tmp)
     try:
         upgrade(db)
-        out: dict[str, object] = {"clips": clips, "officers": officers, "events": events}
+        out: dict[str, object] = {"clips": clips, "officers": officers, "events": events,
+                                  "schema": str(cleanup[1]) if cleanup else ""}  # type: ignore[index]
         out.update(generate(db, clips, officers, cases=clips // 50))
         started = time.perf_counter()
         scenarios = ["dispatch", "stop_and_check", "on_scene_penalty", "search_and_seizure",
@@ -142,6 +153,20 @@ def index_round(clips: int, officers: int, events: int, n: int, tmp: Path) -> di
                                    "pg_total_relation_size('clips')")).one()
         out["events_generate_s"] = round(time.perf_counter() - started, 1)
         out["database_gb"], out["clips_table_gb"] = round(sizes[0] / 1e9, 2), round(sizes[1] / 1e9, 2)
+        print(json.dumps(out), file=sys.stderr, flush=True)  # generation took long: its figures are kept first
+        return _measure(db, out, n)
+    finally:
+        db.dispose()
+        if not KEEP:
+            drop(cleanup)
+
+
+def _measure(db: Database, out: dict[str, object], n: int) -> dict[str, object]:
+    clips, officers = int(out["clips"]), int(out["officers"])  # type: ignore[call-overload]
+    with db.engine.begin() as c:
+        sizes = c.execute(text("SELECT pg_database_size(current_database()), pg_total_relation_size('clips')")).one()
+    out["database_gb"], out["clips_table_gb"] = round(sizes[0] / 1e9, 2), round(sizes[1] / 1e9, 2)
+    try:
         out["queries"] = queries(db, clips, officers, clips // 50, n)
         month = (T0 + timedelta(days=120), T0 + timedelta(days=150))
         times = []
@@ -155,7 +180,6 @@ def index_round(clips: int, officers: int, events: int, n: int, tmp: Path) -> di
         return out
     finally:
         db.dispose()
-        drop(cleanup)
 
 
 def main() -> None:
@@ -169,6 +193,9 @@ def main() -> None:
     idx.add_argument("--officers", type=int, default=11_278)
     idx.add_argument("--events", type=int, default=1_000_000)
     idx.add_argument("--queries", type=int, default=200)
+    idx.add_argument("--keep", action="store_true", help="Keep the generated schema (its name is printed) to "
+                                                         "measure again with --reuse.")
+    idx.add_argument("--reuse", metavar="SCHEMA", help="Measure the index a --keep run left, without generating.")
     args = ap.parse_args()
     if not os.environ.get("DATABASE_URL"):
         sys.exit("DATABASE_URL is not set (../shared/services/pg-up)")
@@ -176,7 +203,9 @@ def main() -> None:
         if args.what == "ingest":
             result: object = [ingest_round(p, args.files, Path(tmp) / f"p{p}") for p in args.procs]
         else:
-            result = index_round(args.clips, args.officers, args.events, args.queries, Path(tmp))
+            global KEEP
+            KEEP = args.keep
+            result = index_round(args.clips, args.officers, args.events, args.queries, Path(tmp), args.reuse)
     print(json.dumps(result, indent=2))
 
 

@@ -47,11 +47,21 @@ def _sessions_of(officer_ids: Any) -> Any:
             .where(EventOfficer.officer_id.in_(officer_ids)))
 
 
-def _query(f: ClipFilter) -> Select[Any]:
+def _whose(s: Session, officer_ids: Any) -> Any:
+    """Clips of these officers, or of the interrogations they conducted: as literal id lists, looked up first,
+    so that PostgreSQL combines the (officer_id, recorded_start) and session_id indexes (a subquery inside
+    the OR made it scan every clip in the window: 10 s at 10,000,000 clips)."""
+    officers = list(s.scalars(officer_ids))
+    sessions = list(s.scalars(_sessions_of(officers))) if officers else []
+    if not sessions:
+        return Clip.officer_id.in_(officers)
+    return or_(Clip.officer_id.in_(officers), Clip.session_id.in_(sessions))
+
+
+def _query(s: Session, f: ClipFilter) -> Select[Any]:
     q = select(Clip)
     if f.officers:  # by id, so the (officer_id, recorded_start) index serves the window too
-        ids = select(Officer.id).where(Officer.badge.in_(f.officers))
-        q = q.where(or_(Clip.officer_id.in_(ids), Clip.session_id.in_(_sessions_of(ids))))
+        q = q.where(_whose(s, select(Officer.id).where(Officer.badge.in_(f.officers))))
     if f.devices:
         q = q.where(Clip.device_id.in_(select(Device.id).where(Device.serial.in_(f.devices))))
     if f.case:
@@ -66,9 +76,8 @@ def _query(f: ClipFilter) -> Select[Any]:
                     Clip.recorded_end >= select(ev.c.start).scalar_subquery())
     if f.unit:
         members = select(Officer.id).join(Unit, Officer.unit_id == Unit.id).where(Unit.code == f.unit)
-        q = q.where(Clip.officer_id.in_(members) | Clip.session_id.in_(_sessions_of(members))
-                    | Clip.device_id.in_(select(Device.id).join(Unit, Device.unit_id == Unit.id)
-                                         .where(Unit.code == f.unit)))
+        devices = list(s.scalars(select(Device.id).join(Unit, Device.unit_id == Unit.id).where(Unit.code == f.unit)))
+        q = q.where(or_(_whose(s, members), Clip.device_id.in_(devices)))
     if f.start is not None:  # clips overlapping the window
         q = q.where(Clip.recorded_end >= f.start)
     if f.end is not None:
@@ -85,7 +94,7 @@ def _query(f: ClipFilter) -> Select[Any]:
 
 def search(session: Session, f: ClipFilter) -> list[dict[str, Any]]:
     """Rows in the stable JSON shape documented in docs/json.md."""
-    clips: list[Clip] = list(session.scalars(_query(f)))
+    clips: list[Clip] = list(session.scalars(_query(session, f)))
     flags: dict[int, list[str]] = {}
     if clips:
         for clip_id, flag in session.execute(
