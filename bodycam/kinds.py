@@ -21,6 +21,10 @@ class Scenario(StrEnum):
 class DeviceKind(StrEnum):
     BODY_CAMERA = "body_camera"
     INTERROGATION_RECORDER = "interrogation_recorder"
+    FIXED_CAMERA = "fixed_camera"
+    """A camera of a case-handling area, bound to its room (`room`): it covers the events in that room."""
+    IN_CAR = "in_car_camera"
+    """A patrol car's camera: bound to the car, attributed to the car's crew by shift (device assignments)."""
 
 
 class ClipKind(StrEnum):

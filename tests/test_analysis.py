@@ -151,10 +151,11 @@ def test_a_long_analysis_keeps_its_lease(bodycam: Bodycam, tmp_path: Path, ffmpe
         taken_by_other.append(jobs.claim(app.db, "host-b:2:other", app.clock))
         return []
 
-    monkeypatch.setattr(jobs, "RENEW_SECONDS", 0.001)
     monkeypatch.setattr(jobs, "_renew", renew)
     monkeypatch.setattr(jobs.discontinuity, "analyse", slow_analysis)
-    summary = jobs.run(app.db, app.store, app.actor, "host-a:1:busy", app.clock)
+    # renewed every third of its lease: a 3 ms lease renews every millisecond of real time, while the
+    # other host judges by the default lease on the clock the test moves
+    summary = jobs.run(app.db, app.store, app.actor, "host-a:1:busy", app.clock, lease=timedelta(milliseconds=3))
     assert taken_by_other == [None]
     assert summary.analysed == 1 and summary.lost == 0
 

@@ -25,6 +25,7 @@ from bodycam.coverage.intervals import holes, length, within
 from bodycam.db.models import (
     Clip,
     ClipFlag,
+    Device,
     Event,
     EventOfficer,
     FindingReview,
@@ -32,6 +33,7 @@ from bodycam.db.models import (
     Officer,
     Unit,
 )
+from bodycam.kinds import DeviceKind
 
 AUDIO_ONLY = "audio_only"
 KINDS = ("no_footage", "late_start", "early_stop", "interrupted", "discontinuity", "missing_file", "late_upload",
@@ -260,7 +262,7 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
         cid: disc for cid, disc in s.execute(select(Clip.id, Clip.discontinuities).where(Clip.id.in_(broken)))
     }
     dialect = s.get_bind().dialect.name
-    room_devices = set(rooms.values())  # only room recorders are looked up by device
+    rooms, room_devices = _rooms(s, rooms)
     by_officer, by_device = _Index(), _Index()
     no_breaks: list[Any] = []
     query = (select(Clip.id, Clip.officer_id, Clip.device_id, _epoch(Clip.recorded_start, dialect),
@@ -271,8 +273,8 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
                        pending.get(cid), cid in audio)
         if oid is not None:
             by_officer.add(oid, row)
-        if did in room_devices:
-            by_device.add(did, row)
+        if did in room_devices:  # a room's recorder and its fixed cameras: one room's footage
+            by_device.add(room_devices[did], row)
     by_officer.freeze()
     by_device.freeze()
     session_names: dict[int, set[str]] = defaultdict(set)
@@ -310,6 +312,22 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
         select(Officer.badge, Officer.name).where(Officer.badge.in_({b for u in result for b in u.officers})))
         if name}
     return Report(start, end, result, names, events_in_period)
+
+
+def _rooms(s: Session, recorders: dict[int, int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Each interrogation event's room, and every device of those rooms (the recorder, and the fixed cameras
+    of a case-handling area registered with the same `room`), keyed by the recorder: an event in a room is
+    covered by all of them."""
+    ids = set(recorders.values())
+    if not ids:
+        return recorders, {}
+    names = {did: room for did, room in s.execute(select(Device.id, Device.room).where(Device.id.in_(ids))) if room}
+    devices = {did: did for did in ids}
+    by_name = {room: did for did, room in names.items()}
+    for did, room in s.execute(select(Device.id, Device.room).where(Device.kind == DeviceKind.FIXED_CAMERA,
+                                                                    Device.room.in_(by_name))):
+        devices[did] = by_name[str(room)]
+    return recorders, devices
 
 
 def _attach_reviews(s: Session, units: list[Unit_]) -> None:
