@@ -75,6 +75,9 @@ def test_an_axon_shaped_export_links_clips_by_officer_and_time_with_reasons(
     assert {r["unit"]: (r["clips"], r["linked"]) for r in queue["by_unit"]} == {"PS-01": (2, 1), "PS-02": (1, 1)}
     report = bodycam.json("gaps", "report", *span, ok=(0, 4))
     assert sorted((u["event_id"], u["officer"]) for u in report["events"]) == [("E-100", "P1"), ("E-100", "P2")]
+    assert report["links"]["link_rate"] == queue["link_rate"] and report["links"]["incidents_without_footage"] == 1
+    html = bodycam("gaps", "report", *span, "--format", "html", check=False).stdout
+    assert "Footage linked to incidents and cases" in html and "66.7" in html
 
     _clip(tmp_path, "CAM4", "P1", t0 + timedelta(hours=4, minutes=1), "rgbtestsrc")  # late footage
     late = bodycam.json("ingest", "run", str(tmp_path / "dock"), "--source-tz", "UTC")

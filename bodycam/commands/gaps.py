@@ -17,6 +17,7 @@ from bodycam.coverage.engine import KINDS, analyse
 from bodycam.coverage.render import SUMMARIES, render
 from bodycam.db.models import REVIEW_RESULTS, SCENARIOS
 from bodycam.errors import FINDINGS_EXIT, InputError
+from bodycam.incidents import queues
 from bodycam.timeutil import parse_time, show
 
 
@@ -80,6 +81,8 @@ def gaps_report(ctx: click.Context, start: str | None, end: str | None, day: str
     lo, hi = window(app, start, end, day, week, month)
     with app.ready_db().read() as s:
         report = analyse(s, app.settings, lo, hi, units=unit, officers=officer, scenarios=scenario, kinds=kind)
+        if fmt in ("html", "json"):
+            report.links = queues.summary(s, lo, hi)
     text = render(report, fmt, zone, summary)
     if out:
         out.write_text(text + "\n", encoding="utf-8")

@@ -95,6 +95,8 @@ class Report:
     """Officers' names by badge, for display."""
     events: int = 0
     """Events in the period (before the unit, officer and scenario filters)."""
+    links: dict[str, Any] | None = None
+    """The period's link rate and queues (bodycam.incidents.queues.summary), when the caller adds them."""
 
     @property
     def warnings(self) -> list[str]:

@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from bodycam.coverage.engine import Report, Unit_
-from bodycam.coverage.render import SUMMARY_COLUMNS, names_of, summary_rows
+from bodycam.coverage.render import SUMMARY_COLUMNS, names_of, percent, summary_rows
 from bodycam.timeutil import show
 
 COLOURS = {"no_footage": "#c0392b", "late_start": "#e67e22", "early_stop": "#e67e22", "interrupted": "#d35400",
@@ -77,6 +77,19 @@ def _timeline(u: Unit_, zone: tzinfo) -> str:
     return "".join(parts)
 
 
+def _links(r: Report) -> str:
+    """The queues beside the findings: footage linked to no incident and no case, incidents without footage,
+    and the link rate per unit (关联率)."""
+    if r.links is None:
+        return ""
+    x = r.links
+    rows = [{**u, "link_rate": percent(u["link_rate"])} for u in x["by_unit"]]
+    return (f'<h2>Footage linked to incidents and cases</h2><p>Link rate {percent(x["link_rate"])} of '
+            f'{x["clips"]} clip(s); {x["unlinked_clips"]} linked to no incident and no case; '
+            f'{x["incidents_without_footage"]} incident(s) without footage (<code>bodycam incidents queue</code>).</p>'
+            + _table(rows, ["unit", "clips", "to_incident", "to_case", "unlinked", "link_rate"]))
+
+
 def render_html(r: Report, zone: tzinfo) -> str:
     findings = r.findings
     legend = "".join(f'<span><i class="sw" style="background:{c}"></i>{k}</span>' for k, c in COLOURS.items())
@@ -105,6 +118,7 @@ def render_html(r: Report, zone: tzinfo) -> str:
 <h2>By officer</h2>{_table(summary_rows(r, "officer"), ["officer", *cols])}
 <h2>By unit</h2>{_table(summary_rows(r, "unit"), ["unit", *cols])}
 <h2>By scenario</h2>{_table(summary_rows(r, "scenario"), ["scenario", *cols])}
+{_links(r)}
 <h2>Events with findings</h2><p class="legend"><span><i class="sw" style="background:#27ae60"></i>footage</span>
 <span><i class="sw" style="background:#eee;border:1px solid #999"></i>required window</span>{legend}</p>
 {''.join(events) or '<p>None.</p>'}

@@ -44,6 +44,7 @@ def as_json(r: Report) -> dict[str, Any]:
                     "unit": u.unit, "start": u.start, "end": u.end, "required_seconds": round(u.required, 3),
                     "covered_seconds": round(u.covered, 3), "findings": len(u.findings)} for u in r.units],
         "by_officer": r.summary("officer"), "by_unit": r.summary("unit"), "by_scenario": r.summary("scenario"),
+        **({"links": r.links} if r.links is not None else {}),
     }
 
 

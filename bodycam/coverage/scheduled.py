@@ -24,6 +24,7 @@ from bodycam.coverage.engine import analyse
 from bodycam.coverage.periods import scheduled
 from bodycam.coverage.render import as_json, render
 from bodycam.db.models import Clip, Event
+from bodycam.incidents import queues
 
 
 def folder_of(app: App) -> Path:
@@ -52,6 +53,7 @@ def _write(app: App, name: str, first: date, end: date, why: str) -> list[Path]:
     basis = _basis(app)  # before the report: data arriving meanwhile is newer than the basis
     with app.ready_db().read() as s:
         report = analyse(s, app.settings, lo, hi)
+        report.links = queues.summary(s, lo, hi)
     stem = folder / f"coverage-{name}-{first.isoformat()}"
     texts = {"html": render(report, "html", zone),
              "json": output.to_json({**as_json(report), "period": name, "generated_at": app.clock.now(),

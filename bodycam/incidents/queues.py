@@ -82,3 +82,10 @@ def _without_footage(s: Session, start: datetime, end: datetime, unit: str | Non
         out.append({"incident": incident.incident_id, "type": incident.type, "scenario": incident.scenario,
                     "start": incident.start, "end": incident.end, "officers": badges})
     return out
+
+
+def summary(s: Session, start: datetime, end: datetime) -> dict[str, Any]:
+    """What the coverage report shows of the queues: the link rate per unit, and how many wait."""
+    q = build(s, start, end)
+    return {"clips": q.clips, "link_rate": q.link_rate, "unlinked_clips": len(q.unlinked_clips),
+            "incidents_without_footage": len(q.incidents_without_footage), "by_unit": q.by_unit}
