@@ -130,3 +130,22 @@ def test_a_jingqing_export_with_chinese_headers_loads_as_it_is(db_url: str, tmp_
     code = bodycam("cases", "check", "XS-2026-9", "--format", "json", check=False)
     problems = json.loads(code.stdout)["problems"]
     assert code.exit_code == 4 and any("not linked" in p["what"] for p in problems)  # its case needs the footage
+
+
+def test_a_json_export_reads_like_the_csv_and_a_bad_item_names_itself(db_url: str, tmp_path: Path) -> None:
+    bodycam = _bodycam(tmp_path, db_url, AXON)
+    t0 = datetime(2026, 11, 20, 8, 0)
+    items = [{"Event ID": "E-1", "Officer Badge ID": "P1", "Officer Dispatched DateTime": f"{t0.isoformat()}Z",
+              "Officer Cleared DateTime": f"{(t0 + timedelta(minutes=9)).isoformat()}Z", "Call type": "DOMESTIC",
+              "Disposition": "resolved"}]
+    export = tmp_path / "cad.json"
+    export.write_text(json.dumps(items))
+    done = bodycam.json("incidents", "import", str(export))
+    assert (done["created"], done["required_recordings"]) == (1, 1)
+    assert bodycam.json("incidents", "show", "E-1")["end"].startswith("2026-11-20T08:09:00")
+    items.append({**items[0], "Event ID": "E-2", "Officer Dispatched DateTime": "yesterday"})
+    export.write_text(json.dumps(items))
+    result = bodycam("incidents", "import", str(export), check=False)
+    assert result.exit_code == 50 and f"{export}: item 1: field 'Officer Dispatched DateTime'" in result.stderr
+    assert [i["incident"] for i in bodycam.json("incidents", "list", "--from", "2026-11-19", "--to", "2026-11-21")] \
+        == ["E-1"]

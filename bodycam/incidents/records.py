@@ -55,7 +55,10 @@ class Record:
 def _parser(cfg: IncidentSettings, zone: tzinfo) -> Callable[[str], datetime]:
     def parse(text: str) -> datetime:
         if cfg.time_format is None:
-            return parse_time(text, zone)
+            try:
+                return parse_time(text, zone)
+            except InputError as exc:  # named by the row and the export's column, like every other fault
+                raise ValueError(str(exc).removeprefix("time: ")) from None
         try:
             value = datetime.strptime(text, cfg.time_format)
         except ValueError:
