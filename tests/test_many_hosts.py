@@ -1,8 +1,9 @@
 """Issue 17: three dock hosts and two analysis hosts, one PostgreSQL, one S3 store, over veth links.
 
-Each host is a network namespace with its own hostname (tests/hosts.py). Dock host 1 dies whole
-(SIGKILL to all its processes) in the middle of its pass and comes back; analysis host 2 dies
-for good while it holds a job. Afterwards: every file indexed exactly once and released only
+Each host is a network namespace with its own hostname (tests/hosts.py). Dock host 1 dies
+(SIGKILL) in the middle of its pass, with a file stored and not yet indexed, and comes back;
+analysis host 2 dies for good while it holds a job. Both at fault points, so that every run kills
+at the same moment. Afterwards: every file indexed exactly once and released only
 once stored and verified, every analysis job done once, the audit chain intact, every stored
 object's bytes matching its index entry.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -89,12 +91,17 @@ def test_three_dock_hosts_and_two_analysis_hosts_survive_a_host_killed_whole_and
         logs = tmp_path / "logs"
         logs.mkdir()
 
-        def start(name: str) -> None:
+        def start(name: str, failpoint: str | None = None) -> subprocess.Popen[bytes]:
             host = network.hosts[name]
             command = ["ingest", "watch"] if name in docks else ["analyse", "watch"]
-            host.start([*py, "--config", str(configs[name]), *command], here, logs / f"{name}.log")
+            env = {**here, **({"BODYCAM_FAILPOINT": failpoint} if failpoint else {})}
+            return host.start([*py, "--config", str(configs[name]), *command], env, logs / f"{name}.log")
 
-        for name in [*docks, *analysers]:
+        # dock1 dies (SIGKILL) mid-pass, just after storing its fifth file and before indexing it; ana2 dies
+        # holding its first job: at a fault point each, so the moment is the same in every run
+        first_dock1 = start("dock1", "after_store:5")
+        dying_ana2 = start("ana2", "analysing:1")
+        for name in ("dock2", "dock3", "ana1"):
             start(name)
         db = Database(pg.url())
 
@@ -103,19 +110,19 @@ def test_three_dock_hosts_and_two_analysis_hosts_survive_a_host_killed_whole_and
                 return int(s.scalar(select(func.count()).select_from(Clip).join(
                     IngestItem, IngestItem.clip_id == Clip.id).where(*where)) or 0)
 
-        _until(lambda: count(IngestItem.host == "dock1") >= 4, 180, "dock1 mid-pass")
-        docks["dock1"].kill()  # every process of the host, mid-pass: a file may be half uploaded
-        killed_at = count(IngestItem.host == "dock1")
-        assert killed_at < FILES, "dock1 had finished before it was killed"
+        _until(lambda: first_dock1.poll() is not None, 180, "dock1 killed mid-pass")
+        assert first_dock1.returncode == -signal.SIGKILL
+        docks["dock1"].kill()  # the rest of the host, if anything of it still runs
+        assert count(IngestItem.host == "dock1") == 4, "four files indexed, the fifth stored only"
+        start("dock1")  # the host comes back: the stored, unindexed file is taken over and finished once
 
-        def ana2_holds_a_job() -> bool:
-            with db.read() as s:
-                return bool(s.scalar(select(func.count()).select_from(AnalysisJob).where(
-                    AnalysisJob.state == "running", AnalysisJob.claimed_by.like("ana2:%"))))
-
-        _until(ana2_holds_a_job, 180, "ana2 analysing")
+        _until(lambda: dying_ana2.poll() is not None, 180, "ana2 killed holding a job")
+        assert dying_ana2.returncode == -signal.SIGKILL
         analysers["ana2"].kill()  # for good: its job waits out the lease, then ana1 takes it
-        start("dock1")
+        with db.read() as s:
+            held = s.scalar(select(func.count()).select_from(AnalysisJob).where(
+                AnalysisJob.state == "running", AnalysisJob.claimed_by.like("ana2:%")))
+        assert held == 1
 
         def all_done() -> bool:
             with db.read() as s:

@@ -28,6 +28,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bodycam import faults
 from bodycam.analysis import discontinuity
 from bodycam.audit import chain
 from bodycam.clock import Clock
@@ -192,6 +193,7 @@ def _work(db: Database, store: ObjectStore, actor: str, worker: str, clock: Cloc
             return
         try:
             with _renewing(db, c, clock, lease), _readable(store, c) as path:
+                faults.point("analysing")  # the crash tests: a worker that dies holding its job
                 breaks = discontinuity.analyse(path)
         except (BodycamError, OSError) as exc:
             _fail(db, c, str(exc), clock)
