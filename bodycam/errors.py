@@ -177,5 +177,7 @@ def exit_code_table() -> list[tuple[int, str, str]]:
         rows.setdefault(cls.exit_code, (cls.exit_code, cls.__name__, cls.summary))
         queue.extend(cls.__subclasses__())
     rows[INTERNAL_ERROR_EXIT] = (INTERNAL_ERROR_EXIT, "(internal)", "unexpected error: a bug")
-    rows[FINDINGS_EXIT] = (FINDINGS_EXIT, "(findings)", "gaps report: coverage findings were reported")
+    rows[FINDINGS_EXIT] = (FINDINGS_EXIT, "(findings)",
+                           "gaps report: coverage findings were reported; cases check: a case is not ready for "
+                           "legal review")
     return sorted(rows.values())
