@@ -31,9 +31,9 @@ def demo(folder: Path) -> None:
     click.echo(f"\n== Inspector: coverage gaps (bodycam gaps report; events from {r.files['events']})")
     click.echo(render(r.gaps, "table", zone))
     click.echo(f"\n== Dispatch records and their footage (bodycam incidents import {r.files['cad'].name})")
-    click.echo(output.table([{**i, "start": show(i["start"], zone)} for i in r.incidents if "incident" in i],
+    click.echo(output.table([{**i, "start": show(i["start"], zone)} for i in r.incidents],
                             ["incident", "type", "start", "clips"]))
-    for item in (i["link"] for i in r.incidents if "link" in i):
+    for item in r.links:
         click.echo(f"  {item['incident']} <- clip {item['clip']}: {item['reason']}")
     q = r.queue
     click.echo(f"\n== Link rate (bodycam incidents queue): {q.link_rate:.1%} of {q.clips} clip(s) belong to an "

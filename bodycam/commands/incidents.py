@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bodycam import output
 from bodycam.commands import format_option, get_app
@@ -57,11 +57,12 @@ def incidents_list(ctx: click.Context, start: str | None, end: str | None, day: 
     app = get_app(ctx)
     lo, hi = window(app, start, end, day, week, month)
     with app.ready_db().read() as s:
+        linked = dict(s.execute(select(IncidentLink.incident_id, func.count()).where(
+            IncidentLink.unlinked_at.is_(None)).group_by(IncidentLink.incident_id)).all())
         rows: list[dict[str, Any]] = []
         for inc in s.scalars(select(Incident).where(Incident.start >= lo, Incident.start < hi)
                              .order_by(Incident.start, Incident.id)):
-            clips = len(s.scalars(select(IncidentLink.clip_id).where(IncidentLink.incident_id == inc.id,
-                                                                     IncidentLink.unlinked_at.is_(None))).all())
+            clips = int(linked.get(inc.id, 0))
             if no_footage and clips:
                 continue
             rows.append({"incident": inc.incident_id, "type": inc.type, "scenario": inc.scenario,

@@ -264,7 +264,7 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
         cid: disc for cid, disc in s.execute(select(Clip.id, Clip.discontinuities).where(Clip.id.in_(broken)))
     }
     dialect = s.get_bind().dialect.name
-    rooms, room_devices = _rooms(s, rooms)
+    room_devices = _room_devices(s, set(rooms.values()))
     by_officer, by_device = _Index(), _Index()
     no_breaks: list[Any] = []
     query = (select(Clip.id, Clip.officer_id, Clip.device_id, _epoch(Clip.recorded_start, dialect),
@@ -316,20 +316,18 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
     return Report(start, end, result, names, events_in_period)
 
 
-def _rooms(s: Session, recorders: dict[int, int]) -> tuple[dict[int, int], dict[int, int]]:
-    """Each interrogation event's room, and every device of those rooms (the recorder, and the fixed cameras
-    of a case-handling area registered with the same `room`), keyed by the recorder: an event in a room is
-    covered by all of them."""
-    ids = set(recorders.values())
+def _room_devices(s: Session, ids: set[int]) -> dict[int, int]:
+    """Every device of the rooms of these recorders (the recorder, and the fixed cameras of a case-handling
+    area registered with the same `room`) -> its room's recorder: an event in a room is covered by all."""
     if not ids:
-        return recorders, {}
+        return {}
     names = {did: room for did, room in s.execute(select(Device.id, Device.room).where(Device.id.in_(ids))) if room}
     devices = {did: did for did in ids}
     by_name = {room: did for did, room in names.items()}
     for did, room in s.execute(select(Device.id, Device.room).where(Device.kind == DeviceKind.FIXED_CAMERA,
                                                                     Device.room.in_(by_name))):
         devices[did] = by_name[str(room)]
-    return recorders, devices
+    return devices
 
 
 def _attach_reviews(s: Session, units: list[Unit_]) -> None:

@@ -42,6 +42,7 @@ class DemoResult:
     files: dict[str, Path]
     gaps: Report
     incidents: list[dict[str, Any]]
+    links: list[dict[str, Any]]
     queue: queues.Queues
     before: Readiness
     after: Readiness
@@ -111,7 +112,7 @@ def run_demo(folder: Path, log: Any) -> DemoResult:
                       "clips": sum(1 for x in links if x["incident"] == i.incident_id)}
                      for i in s.scalars(select(Incident).order_by(Incident.start))]
     return DemoResult(folder, app, summaries, clerk, flags, sessions, audit_events, files, gaps,
-                      [*incidents, *({"link": x} for x in links)], queue, before, after)
+                      incidents, links, queue, before, after)
 
 
 def _readiness(app: App, folder: Path, day: datetime, log: Any) -> tuple[Readiness, Readiness]:

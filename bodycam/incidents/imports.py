@@ -4,6 +4,7 @@ recordings their scenarios make, and the clips their rule links; one audit event
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -74,7 +75,7 @@ def _officers(s: Session, records: list[Record], unknown: str, summary: ImportSu
     return known
 
 
-def _write(s: Session, r: Record, officers: dict[str, int], unit_id: int | None, now: object,
+def _write(s: Session, r: Record, officers: dict[str, int], unit_id: int | None, now: datetime,
            summary: ImportSummary) -> int:
     case_id = get_or_create(s, Case, "number", r.case, title="registered from a dispatch import",
                             status="open").id if r.case else None

@@ -122,10 +122,8 @@ def _spans(s: Session, query: Any) -> list[ClipSpan]:
 
 def by_hand(db: Database, number: str, clip_id: int, reason: str, actor: str, now: datetime) -> bool:
     """Link a clip to an incident by hand (again, after an unlink); False when it was already linked."""
-    if not reason.strip():
-        raise InputError("--reason: required: say why the clip belongs to the incident")
     with db.write() as s:
-        incident, clip = _pair(s, number, clip_id)
+        incident, clip = _pair(s, number, clip_id, reason, "belongs to")
         row = s.scalar(select(IncidentLink).where(IncidentLink.incident_id == incident.id,
                                                   IncidentLink.clip_id == clip.id))
         if row is not None and row.unlinked_at is None:
@@ -143,10 +141,8 @@ def by_hand(db: Database, number: str, clip_id: int, reason: str, actor: str, no
 
 def unlink(db: Database, number: str, clip_id: int, reason: str, actor: str, now: datetime) -> None:
     """Take a clip off an incident; the link is kept as unlinked (who, when, why) and no rule links it again."""
-    if not reason.strip():
-        raise InputError("--reason: required: say why the clip does not belong to the incident")
     with db.write() as s:
-        incident, clip = _pair(s, number, clip_id)
+        incident, clip = _pair(s, number, clip_id, reason, "does not belong to")
         row = s.scalar(select(IncidentLink).where(IncidentLink.incident_id == incident.id,
                                                   IncidentLink.clip_id == clip.id,
                                                   IncidentLink.unlinked_at.is_(None)))
@@ -157,7 +153,10 @@ def unlink(db: Database, number: str, clip_id: int, reason: str, actor: str, now
                                                                       "was": row.rule})
 
 
-def _pair(s: Session, number: str, clip_id: int) -> tuple[Incident, Clip]:
+def _pair(s: Session, number: str, clip_id: int, reason: str, why: str) -> tuple[Incident, Clip]:
+    """The incident and the clip a person links or unlinks, with the reason they must give."""
+    if not reason.strip():
+        raise InputError(f"--reason: required: say why the clip {why} the incident")
     incident = s.scalar(select(Incident).where(Incident.incident_id == number))
     if incident is None:
         raise NotFound(f"incident {number!r}: not found (import it with `bodycam incidents import`)")

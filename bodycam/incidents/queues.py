@@ -36,8 +36,12 @@ class Queues:
 def build(s: Session, start: datetime, end: datetime, unit: str | None = None) -> Queues:
     """Clips recorded in [start, end) and incidents dispatched in it (of ``unit``'s officers, if given)."""
     q = Queues(start, end)
-    incident_linked = set(s.scalars(select(IncidentLink.clip_id).where(IncidentLink.unlinked_at.is_(None))))
-    case_linked = set(s.scalars(select(CaseClip.clip_id).where(CaseClip.unlinked_at.is_(None))))
+    in_window = select(Clip.id).where(Clip.disposed_at.is_(None), Clip.recorded_start >= start,
+                                      Clip.recorded_start < end)  # the links of this period's clips only
+    incident_linked = set(s.scalars(select(IncidentLink.clip_id).where(IncidentLink.unlinked_at.is_(None),
+                                                                       IncidentLink.clip_id.in_(in_window))))
+    case_linked = set(s.scalars(select(CaseClip.clip_id).where(CaseClip.unlinked_at.is_(None),
+                                                               CaseClip.clip_id.in_(in_window))))
     rows = s.execute(select(Clip.id, Clip.officer_badge, Clip.device_serial, Clip.recorded_start, Clip.recorded_end,
                             Unit.code).outerjoin(Officer, Officer.id == Clip.officer_id)
                      .outerjoin(Unit, Unit.id == Officer.unit_id)
