@@ -93,3 +93,25 @@ def test_a_reviewed_clip_that_is_evidence_keeps_its_hold(bodycam: Bodycam, tmp_p
     store = bodycam.app().store
     assert store.stat(clip["store_key"], clip["store_version"]).legal_hold
     assert bodycam.json("clips", "important") == []
+
+
+def test_an_insider_who_deletes_the_mark_in_the_database_still_cannot_have_the_clip_swept(
+        bodycam: Bodycam, tmp_path: Path, ffmpeg: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mark's legal hold lives in the write-once store: removing the flag row with raw SQL makes the
+    policy say 'due', and the store still refuses; the sweep reports the disagreement, the clip stays."""
+    from sqlalchemy import text
+
+    monkeypatch.setattr("bodycam.app.open_store", expired_lock_store)
+    bodycam("init")
+    age(make_clip(tmp_path / "dock" / "CAM1" / "CAM1_P1_20260101080000.mp4", 1.0))
+    bodycam("ingest", "run", str(tmp_path / "dock"))
+    (clip,) = bodycam.json("clips", "search")
+    bodycam("clips", "mark-important", str(clip["id"]), "--reason", "use of force")
+    app = bodycam.app()
+    with app.db.write() as s:  # the insider, straight in the database
+        s.execute(text("DELETE FROM clip_flags WHERE flag = 'important'"))
+    bodycam.advance(days=FLOOR_DAYS + 2)
+    assert [d["clip"] for d in bodycam.json("retention", "plan")["due"]] == [clip["id"]]
+    out = bodycam("retention", "run").stdout
+    assert "deleted 0 of 1" in out and "policy and store disagree" in out
+    assert app.store.stat(clip["store_key"], clip["store_version"]).legal_hold
