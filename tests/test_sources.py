@@ -66,3 +66,8 @@ def test_a_rooms_fixed_camera_covers_its_events_and_a_patrol_cars_camera_its_cre
     report = bodycam.json("gaps", "report", *span, ok=(0, 4))
     assert {(u["event_id"], u["covered_seconds"]) for u in report["events"]} >= {("E-9", 2.0)}
     assert report["findings"] == []
+    queue = bodycam.json("incidents", "queue", *span)
+    per_officer = {r["officer"]: r["clips"] for r in queue["by_officer"]}
+    assert per_officer == {"P1": 1, "P2": 2, "-": 2}  # the interrogation's file: both interrogators; a fixed
+    # camera's footage is nobody's (the room's)
+    assert {r["unit"]: r["clips"] for r in queue["by_unit"]} == {"PS-01": 4}

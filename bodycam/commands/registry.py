@@ -1,4 +1,4 @@
-"""officers / devices / assignments / cases import."""
+"""officers / devices / assignments / crews / cases / events: import, list, show."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from bodycam.timeutil import parse_time, show
 
 COLUMNS = {
     "officers": "badge, name, unit",
-    "devices": "serial, kind (body_camera|interrogation_recorder), unit, room, description",
+    "devices": "serial, kind (body_camera|interrogation_recorder|fixed_camera|in_car_camera), unit, room, "
+               "description, vehicle",
     "assignments": "device, officer, start, end (empty = open-ended)",
+    "crews": "vehicle, officer, start, end (empty = open-ended); several officers may share a vehicle",
     "cases": "number, title, status (open|closed), opened_at, closed_at",
     "events": "event_id, scenario, start, end, officers (badges separated by ';'), unit, case_id, location",
 }
@@ -67,11 +69,12 @@ def _group(kind: str) -> click.Group:
 
 LIST_COLUMNS = {
     "officers": ["badge", "name", "unit", "clips"],
-    "devices": ["serial", "kind", "unit", "room", "assigned_to", "description"],
+    "devices": ["serial", "kind", "unit", "room", "vehicle", "assigned_to", "description"],
+    "crews": ["vehicle", "officer", "start", "end", "cameras"],
     "cases": ["number", "title", "status", "opened_at", "closed_at", "clips"],
     "events": ["event_id", "scenario", "start", "end", "officers", "unit", "case", "location"],
 }
-KEYS = {"officers": "BADGE", "devices": "SERIAL", "cases": "NUMBER", "events": "EVENT_ID"}
+KEYS = {"officers": "BADGE", "devices": "SERIAL", "crews": "VEHICLE", "cases": "NUMBER", "events": "EVENT_ID"}
 
 
 def _listing(group: click.Group, kind: str) -> None:
@@ -95,6 +98,8 @@ def _listing(group: click.Group, kind: str) -> None:
                 rows = registers.officers(s, unit)
             elif kind == "devices":
                 rows = registers.devices(s, unit)
+            elif kind == "crews":
+                rows = registers.crews(s, unit=unit)
             elif kind == "cases":
                 rows = registers.cases(s, status)
             else:
@@ -130,8 +135,8 @@ def _listing(group: click.Group, kind: str) -> None:
                 click.echo(f"{k}: {show(v, zone) if isinstance(v, datetime) else v}")
 
 
-officers, devices, assignments, cases, events = (
-    _group(k) for k in ("officers", "devices", "assignments", "cases", "events")
+officers, devices, assignments, crews, cases, events = (
+    _group(k) for k in ("officers", "devices", "assignments", "crews", "cases", "events")
 )
 
-COMMANDS = [officers, devices, assignments, cases, events]
+COMMANDS = [officers, devices, assignments, crews, cases, events]

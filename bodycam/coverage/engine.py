@@ -33,6 +33,7 @@ from bodycam.db.models import (
     Officer,
     Unit,
 )
+from bodycam.index import crews
 from bodycam.kinds import DeviceKind
 
 AUDIO_ONLY = "audio_only"
@@ -265,6 +266,7 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
     }
     dialect = s.get_bind().dialect.name
     room_devices = _room_devices(s, set(rooms.values()))
+    in_car = crews.of_devices(s, between=(lo, hi))
     by_officer, by_device = _Index(), _Index()
     no_breaks: list[Any] = []
     query = (select(Clip.id, Clip.officer_id, Clip.device_id, _epoch(Clip.recorded_start, dialect),
@@ -275,6 +277,10 @@ def analyse(s: Session, settings: Settings, start: datetime, end: datetime, *, u
                        pending.get(cid), cid in audio)
         if oid is not None:
             by_officer.add(oid, row)
+        if did in in_car:  # a car's camera: the footage of everyone on board
+            for shift in crews.on_board(in_car[did], datetime.fromtimestamp(float(cs), UTC)):
+                if shift.officer_id != oid:
+                    by_officer.add(shift.officer_id, row)
         if did in room_devices:  # a room's recorder and its fixed cameras: one room's footage
             by_device.add(room_devices[did], row)
     by_officer.freeze()

@@ -79,6 +79,8 @@ class Device(Base):
     kind: Mapped[str] = mapped_column(String(32), default="body_camera")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     room: Mapped[str | None] = mapped_column(String(SERIAL_LEN))
+    vehicle: Mapped[str | None] = mapped_column(String(SERIAL_LEN))
+    """An in-car camera's vehicle: its footage belongs to that vehicle's crew (`crew_shifts`)."""
     description: Mapped[str] = mapped_column(String(500), default="")
 
 
@@ -94,6 +96,21 @@ class DeviceAssignment(Base):
     __table_args__ = (
         UniqueConstraint("device_id", "start"),
         Index("ix_device_assignments_device_time", "device_id", "start"),
+    )
+
+
+class CrewShift(Base):
+    """Who rode in which vehicle from when to when: a crew is every officer on board at a moment."""
+
+    __tablename__ = "crew_shifts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vehicle: Mapped[str] = mapped_column(String(SERIAL_LEN))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        UniqueConstraint("vehicle", "officer_id", "start"),
+        Index("ix_crew_shifts_vehicle_time", "vehicle", "start"),
     )
 
 

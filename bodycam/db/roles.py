@@ -64,7 +64,7 @@ class Grant:
     """For UPDATE (or INSERT) of these columns only."""
 
 
-REGISTRY = ("units", "officers", "devices", "device_assignments", "cases", "events", "event_officers")
+REGISTRY = ("units", "officers", "devices", "device_assignments", "crew_shifts", "cases", "events", "event_officers")
 INDEX = ("clips", "clip_flags", "clip_corrections", "attachments", "clip_sightings", "case_clips", "holds",
          "interrogation_sessions")
 WORK = ("ingest_items", "analysis_jobs")
@@ -118,7 +118,7 @@ GRANTS: dict[Role, tuple[Grant, ...]] = {
     Role.SUPERVISOR: (
         *_CLERK, *_INSPECTOR,
         Grant(("INSERT", "UPDATE"), ("case_clips", "holds", "cases", "officers", "units", "devices",
-                                     "device_assignments")),
+                                     "device_assignments", "crew_shifts")),
         Grant(("UPDATE",), ("export_approvals",), ("decision", "decided_by", "decided_at", "decision_note")),
         Grant(("INSERT",), ("finding_reviews",)),
     ),

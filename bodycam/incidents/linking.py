@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bodycam.audit import chain
@@ -22,8 +22,12 @@ from bodycam.config import IncidentSettings
 from bodycam.db.engine import Database
 from bodycam.db.models import Clip, Incident, IncidentLink, IncidentOfficer, Officer
 from bodycam.errors import InputError, NotFound
+from bodycam.index import crews
 
 RULE = "officer_window"
+LONGEST_CLIP = timedelta(hours=24)
+"""A clip that ends inside a window started at most this long before it."""
+ONE_SECOND = timedelta(seconds=1)
 MANUAL = "manual"
 
 
@@ -76,14 +80,13 @@ def link(s: Session, cfg: IncidentSettings, actor: str, now: datetime, *, incide
     """Apply the rule to ``incidents`` (their windows against every clip) or ``clips`` (against every
     incident); write and audit the new links; return them."""
     before, after = timedelta(minutes=cfg.buffer_before_minutes), timedelta(minutes=cfg.buffer_after_minutes)
-    clip_q = select(Clip.id, Clip.officer_id, Clip.recorded_start, Clip.recorded_end).where(
-        Clip.disposed_at.is_(None), Clip.officer_id.isnot(None), Clip.recorded_start.isnot(None))
+    live = (Clip.disposed_at.is_(None), Clip.recorded_start.isnot(None))
     window_q = (select(IncidentOfficer.incident_id, Incident.incident_id, IncidentOfficer.officer_id, Officer.badge,
                        IncidentOfficer.dispatched_at, IncidentOfficer.cleared_at)
                 .join(Incident, Incident.id == IncidentOfficer.incident_id)
                 .join(Officer, Officer.id == IncidentOfficer.officer_id))
     if clips is not None:
-        spans = _spans(s, clip_q.where(Clip.id.in_(clips)))
+        spans = _spans(s, Clip.id.in_(clips), *live)
         if not spans:
             return []
         windows = [OfficerWindow(*r) for r in s.execute(window_q.where(
@@ -97,11 +100,15 @@ def link(s: Session, cfg: IncidentSettings, actor: str, now: datetime, *, incide
             return []
         lo = min(w.dispatched for w in windows) - before
         hi = max(w.cleared for w in windows) + after
-        spans = _spans(s, clip_q.where(Clip.officer_id.in_({w.officer_id for w in windows}),
-                                       Clip.recorded_start <= hi, Clip.recorded_end >= lo))
+        officers = {w.officer_id for w in windows}
+        cars = crews.cameras_of(s, officers, (lo - LONGEST_CLIP, hi))
+        whose = or_(Clip.officer_id.in_(officers), Clip.device_id.in_(cars)) if cars else \
+            Clip.officer_id.in_(officers)
+        spans = _spans(s, whose, Clip.recorded_start <= hi, Clip.recorded_end >= lo, *live)
     found = by_rule(windows, spans, before, after)
     if not found:
         return []
+    found = list({(c.incident_pk, c.clip_id): c for c in reversed(found)}.values())[::-1]  # a crew: one link
     pairs = {(c.incident_pk, c.clip_id) for c in found}
     known = set(s.execute(select(IncidentLink.incident_id, IncidentLink.clip_id).where(
         IncidentLink.incident_id.in_({p[0] for p in pairs}), IncidentLink.clip_id.in_({p[1] for p in pairs}))).all())
@@ -116,8 +123,24 @@ def link(s: Session, cfg: IncidentSettings, actor: str, now: datetime, *, incide
     return new
 
 
-def _spans(s: Session, query: Any) -> list[ClipSpan]:
-    return [ClipSpan(int(r[0]), int(r[1]), r[2], r[3] or r[2]) for r in s.execute(query)]
+def _spans(s: Session, *where: Any) -> list[ClipSpan]:
+    """The clips matching ``where``, once for their officer and once for each other crew member on board
+    (a car's camera records for everyone in the car)."""
+    rows: list[tuple[int, int | None, int | None, datetime, datetime | None]] = [
+        (r[0], r[1], r[2], r[3], r[4]) for r in s.execute(
+            select(Clip.id, Clip.officer_id, Clip.device_id, Clip.recorded_start, Clip.recorded_end).where(*where))
+        if r[3] is not None]
+    if not rows:
+        return []
+    starts = [r[3] for r in rows]
+    shifts = crews.of_devices(s, {r[2] for r in rows if r[2] is not None}, (min(starts), max(starts) + ONE_SECOND))
+    out = []
+    for clip_id, officer_id, device_id, start, end in rows:
+        people = [officer_id] if officer_id is not None else []
+        people += [sh.officer_id for sh in crews.on_board(shifts.get(device_id or 0, []), start)
+                   if sh.officer_id not in people]
+        out += [ClipSpan(int(clip_id), int(oid), start, end or start) for oid in people]
+    return out
 
 
 def by_hand(db: Database, number: str, clip_id: int, reason: str, actor: str, now: datetime) -> bool:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bodycam.db.models import CaseClip, Clip, Incident, IncidentLink, IncidentOfficer, Officer, Unit
+from bodycam.db.models import (
+    CaseClip,
+    Clip,
+    Device,
+    EventOfficer,
+    Incident,
+    IncidentLink,
+    IncidentOfficer,
+    InterrogationSession,
+    Officer,
+    Unit,
+)
+from bodycam.incidents.linking import LONGEST_CLIP
+from bodycam.index import crews
 
 
 @dataclass
@@ -42,29 +56,59 @@ def build(s: Session, start: datetime, end: datetime, unit: str | None = None) -
                                                                        IncidentLink.clip_id.in_(in_window))))
     case_linked = set(s.scalars(select(CaseClip.clip_id).where(CaseClip.unlinked_at.is_(None),
                                                                CaseClip.clip_id.in_(in_window))))
-    rows = s.execute(select(Clip.id, Clip.officer_badge, Clip.device_serial, Clip.recorded_start, Clip.recorded_end,
-                            Unit.code).outerjoin(Officer, Officer.id == Clip.officer_id)
-                     .outerjoin(Unit, Unit.id == Officer.unit_id)
+    rows = s.execute(select(Clip.id, Clip.officer_badge, Clip.device_serial, Clip.device_id, Clip.session_id,
+                            Clip.recorded_start, Clip.recorded_end)
                      .where(Clip.disposed_at.is_(None), Clip.recorded_start >= start, Clip.recorded_start < end)
                      .order_by(Clip.recorded_start, Clip.id)).all()
+    people = _People(s, rows, start, end)
     per_unit: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     per_officer: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for clip_id, badge, device, rec_start, rec_end, unit_code in rows:
+    for clip_id, badge, device, device_id, session_id, rec_start, rec_end in rows:
+        badges = people.of(badge, device_id, session_id, rec_start)
+        unit_code = next((people.unit[b] for b in badges if people.unit.get(b)), people.device_unit.get(device_id))
         if unit is not None and unit_code != unit:
             continue
         to_incident, to_case = clip_id in incident_linked, clip_id in case_linked
-        for bucket in (per_unit[unit_code or "-"], per_officer[badge or "-"]):
+        for bucket in (per_unit[unit_code or "-"], *(per_officer[b] for b in badges or ["-"])):
             bucket[0] += 1
             bucket[1] += int(to_incident or to_case)
             bucket[2] += int(to_incident)
             bucket[3] += int(to_case)
         if not (to_incident or to_case):
-            q.unlinked_clips.append({"clip": clip_id, "officer": badge or None, "device": device or None,
-                                     "unit": unit_code, "start": rec_start, "end": rec_end})
+            q.unlinked_clips.append({"clip": clip_id, "officer": badge or None, "officers": badges,
+                                     "device": device or None, "unit": unit_code, "start": rec_start,
+                                     "end": rec_end})
     q.by_unit = [_rate("unit", k, v) for k, v in sorted(per_unit.items())]
     q.by_officer = [_rate("officer", k, v) for k, v in sorted(per_officer.items())]
     q.incidents_without_footage = _without_footage(s, start, end, unit)
     return q
+
+
+class _People:
+    """Whose footage a clip is: its officer, the rest of a car's crew on board, an interrogation's
+    interrogators; and their units."""
+
+    def __init__(self, s: Session, rows: Sequence[Any], start: datetime, end: datetime) -> None:
+        devices = {r.device_id for r in rows if r.device_id is not None}
+        self.shifts = crews.of_devices(s, devices, (start - LONGEST_CLIP, end)) if devices else {}
+        sessions = {r.session_id for r in rows if r.session_id is not None}
+        self.interrogators: dict[int, list[str]] = defaultdict(list)
+        for session_id, badge in s.execute(
+                select(InterrogationSession.id, Officer.badge)
+                .join(EventOfficer, EventOfficer.event_id == InterrogationSession.event_id)
+                .join(Officer, Officer.id == EventOfficer.officer_id)
+                .where(InterrogationSession.id.in_(sessions)).order_by(Officer.badge)):
+            self.interrogators[session_id].append(badge)
+        self.unit: dict[str, str] = dict(s.execute(select(Officer.badge, Unit.code)
+                                                   .join(Unit, Unit.id == Officer.unit_id)).all())
+        self.device_unit: dict[int | None, str] = dict(s.execute(select(Device.id, Unit.code)
+                                                                 .join(Unit, Unit.id == Device.unit_id)).all())
+
+    def of(self, badge: str, device_id: int | None, session_id: int | None, at: datetime | None) -> list[str]:
+        out = [badge] if badge else []
+        more = [sh.badge for sh in crews.on_board(self.shifts.get(device_id or 0, []), at)] if at else []
+        more += self.interrogators.get(session_id or 0, [])
+        return out + [b for b in dict.fromkeys(more) if b not in out]
 
 
 def _rate(by: str, key: str, counts: list[int]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bodycam.db.models import Clip, ClipFlag
-from bodycam.index.registry import assigned_officer
+from bodycam.index.registry import holders
 from bodycam.timeutil import utcnow
 
 Span = tuple[int, datetime, datetime | None]
@@ -53,10 +53,10 @@ def reattribute(s: Session, spans: list[Span]) -> list[Change]:
             if clip.id in seen or clip.recorded_start is None:
                 continue
             seen.add(clip.id)
-            assigned = assigned_officer(s, device_id, clip.recorded_start)
-            now_id, now_badge = (assigned.id, assigned.badge) if assigned else (None, "")
+            had = holders(s, device_id, clip.recorded_start)
+            now_id, now_badge = (had[0].id, had[0].badge) if had else (None, "")
             if clip.officer_source in ("named", "corrected"):
-                if now_id is not None and now_id != clip.officer_id and not _flagged(s, clip.id):
+                if had and clip.officer_id not in {o.id for o in had} and not _flagged(s, clip.id):
                     s.add(ClipFlag(clip_id=clip.id, flag="officer_conflict",
                                    detail=f"file names {clip.officer_badge}, assignment says {now_badge}",
                                    created_at=utcnow()))

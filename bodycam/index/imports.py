@@ -1,4 +1,4 @@
-"""Registry imports: officers, devices, assignments, cases.
+"""Registry imports: officers, devices, assignments, crews, cases, events.
 
 Each import validates the whole file first, then writes it in one transaction
 with one audit event. Re-importing the same file changes nothing; a changed
@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from bodycam.db.models import (
     SERIAL_LEN,
     UNIT_LEN,
     Case,
+    CrewShift,
     Device,
     DeviceAssignment,
     Event,
@@ -39,6 +40,8 @@ from bodycam.errors import InputError
 from bodycam.index.attribution import Change, Span, reattribute
 from bodycam.index.tabular import Field, Row, choice, read_rows
 from bodycam.timeutil import parse_time
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -102,8 +105,13 @@ def devices(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> 
     for row in rows:
         v = row.values
         values = {"kind": v["kind"] or "body_camera", "unit_id": _unit(s, v["unit"]), "room": v["room"],
-                  "description": v["description"] or ""}
+                  "vehicle": v["vehicle"], "description": v["description"] or ""}
+        device = s.scalar(select(Device).where(Device.serial == v["serial"]))
+        moved = device is not None and device.vehicle != v["vehicle"]
         _upsert(s, Device, "serial", v["serial"], values, result)
+        if moved and device is not None:  # a camera moved to another car: its footage has another crew
+            s.flush()
+            result.clip_changes += reattribute(s, [(device.id, EPOCH, None)])
 
 
 def assignments(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
@@ -144,6 +152,50 @@ def _no_overlap(s: Session, row: Row, device_id: int) -> None:
         if a.end is None or a.end > b.start:
             raise row.fail("start", f"device {row.values['device']} is already assigned from {a.start.isoformat()}"
                                     f" to {a.end.isoformat() if a.end else 'open end'}")
+
+
+def crews(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
+    """Who rode in which vehicle when: several officers at once, but no officer in two places at once."""
+    seen: dict[tuple[str, str, datetime], str] = {}
+    for row in rows:
+        v = row.values
+        if v["end"] is not None and v["end"] <= v["start"]:
+            raise row.fail("end", "must be after start")
+        first = seen.setdefault((v["vehicle"], v["officer"], v["start"]), row.where)
+        if first != row.where:
+            raise row.fail("start", f"officer {v['officer']} already has a shift in {v['vehicle']} starting then "
+                                    f"({first})")
+    touched: list[tuple[str, datetime, datetime | None]] = []
+    for row in rows:
+        v = row.values
+        officer = get_or_create(s, Officer, "badge", v["officer"], name="")
+        existing = s.scalar(select(CrewShift).where(CrewShift.vehicle == v["vehicle"],
+                                                    CrewShift.officer_id == officer.id, CrewShift.start == v["start"]))
+        if existing is None:
+            s.add(CrewShift(vehicle=v["vehicle"], officer_id=officer.id, start=v["start"], end=v["end"]))
+            s.flush()
+            result.created += 1
+            touched.append((v["vehicle"], v["start"], v["end"]))
+        else:
+            before = existing.end
+            _apply(existing, {"end": v["end"]}, result, f"{v['vehicle']}/{v['officer']}@{v['start']}")
+            if before != v["end"]:
+                touched += [(v["vehicle"], v["start"], before), (v["vehicle"], v["start"], v["end"])]
+        _one_place(s, row, officer.id)
+    s.flush()
+    cameras: dict[str, list[int]] = {}
+    for vehicle, _, _ in touched:
+        cameras.setdefault(vehicle, list(s.scalars(select(Device.id).where(Device.vehicle == vehicle))))
+    result.clip_changes = reattribute(s, [(did, start, end) for vehicle, start, end in touched
+                                          for did in cameras[vehicle]])
+
+
+def _one_place(s: Session, row: Row, officer_id: int) -> None:
+    spans = sorted(s.scalars(select(CrewShift).where(CrewShift.officer_id == officer_id)), key=lambda c: c.start)
+    for a, b in itertools.pairwise(spans):
+        if a.end is None or a.end > b.start:
+            raise row.fail("start", f"officer {row.values['officer']} is already on a crew ({a.vehicle}) from "
+                                    f"{a.start.isoformat()} to {a.end.isoformat() if a.end else 'open end'}")
 
 
 def cases(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
@@ -227,9 +279,11 @@ def fields_for(kind: str, zone: tzinfo) -> list[Field]:
                      Field("unit", False, max_len=UNIT_LEN)],
         "devices": [Field("serial", max_len=SERIAL_LEN), Field("kind", False, choice(*DEVICE_KINDS)),
                     Field("unit", False, max_len=UNIT_LEN), Field("room", False, max_len=SERIAL_LEN),
-                    Field("description", False)],
+                    Field("description", False), Field("vehicle", False, max_len=SERIAL_LEN)],
         "assignments": [Field("device", max_len=SERIAL_LEN), Field("officer", max_len=BADGE_LEN),
                         Field("start", True, when), Field("end", False, when)],
+        "crews": [Field("vehicle", max_len=SERIAL_LEN), Field("officer", max_len=BADGE_LEN),
+                  Field("start", True, when), Field("end", False, when)],
         "cases": [Field("number", max_len=ID_LEN), Field("title", False),
                   Field("status", False, choice("open", "closed")), Field("opened_at", False, when),
                   Field("closed_at", False, when)],
@@ -241,7 +295,8 @@ def fields_for(kind: str, zone: tzinfo) -> list[Field]:
 
 
 WRITERS: dict[str, Callable[[Session, list[Row], tzinfo, ImportResult], None]] = {
-    "officers": officers, "devices": devices, "assignments": assignments, "cases": cases, "events": events,
+    "officers": officers, "devices": devices, "assignments": assignments, "crews": crews, "cases": cases,
+    "events": events,
 }
 
 
@@ -250,7 +305,7 @@ def run_import(db: Database, kind: str, path: Path, zone: tzinfo, actor: str, *,
     """Validate every row, then write all of them (or none) with one audit event."""
     rows = read_rows(path, fields_for(kind, zone))
     keys = [r.values[fields_for(kind, zone)[0].name] for r in rows]
-    if kind != "assignments" and len(set(keys)) != len(keys):
+    if kind not in ("assignments", "crews") and len(set(keys)) != len(keys):
         dup = next(k for k in keys if keys.count(k) > 1)
         where = [r.where for r in rows if r.values[fields_for(kind, zone)[0].name] == dup][1]
         raise InputError(f"{where}: field '{fields_for(kind, zone)[0].name}': {dup!r} appears twice in the file")

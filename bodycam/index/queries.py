@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from bodycam.db.models import (
@@ -21,6 +21,7 @@ from bodycam.db.models import (
     Officer,
     Unit,
 )
+from bodycam.index import crews
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,19 @@ def _sessions_of(officer_ids: Any) -> Any:
 
 
 def _whose(s: Session, officer_ids: Any) -> Any:
-    """Clips of these officers, or of the interrogations they conducted: as literal id lists, looked up first,
+    """Clips of these officers, of the interrogations they conducted, or of the cars they rode in: as literal
+    id lists, looked up first,
     so that PostgreSQL combines the (officer_id, recorded_start) and session_id indexes (a subquery inside
     the OR made it scan every clip in the window: 10 s at 10,000,000 clips)."""
     officers = list(s.scalars(officer_ids))
     sessions = list(s.scalars(_sessions_of(officers))) if officers else []
-    if not sessions:
-        return Clip.officer_id.in_(officers)
-    return or_(Clip.officer_id.in_(officers), Clip.session_id.in_(sessions))
+    either: list[ColumnElement[bool]] = [Clip.officer_id.in_(officers)]
+    if sessions:
+        either.append(Clip.session_id.in_(sessions))
+    in_car = crews.clips_of(s, officers)  # a car's camera while they were on board
+    if in_car is not None:
+        either.append(in_car)
+    return either[0] if len(either) == 1 else or_(*either)
 
 
 def _query(s: Session, f: ClipFilter) -> Select[Any]:
@@ -101,8 +107,22 @@ def search(session: Session, f: ClipFilter) -> list[dict[str, Any]]:
             select(ClipFlag.clip_id, ClipFlag.flag).where(ClipFlag.clip_id.in_([c.id for c in clips]))
         ):
             flags.setdefault(clip_id, []).append(flag)
+    team = people(session, clips)
+    return [clip_row(c, sorted(flags.get(c.id, [])), team.get(c.id, [])) for c in clips]
+
+
+def people(session: Session, clips: list[Clip]) -> dict[int, list[str]]:
+    """Each clip's other officers: an interrogation's interrogators, a car's crew on board."""
     team = interrogators(session, {c.session_id for c in clips if c.session_id is not None})
-    return [clip_row(c, sorted(flags.get(c.id, [])), team.get(c.session_id or 0, [])) for c in clips]
+    starts = [c.recorded_start for c in clips if c.recorded_start is not None and c.device_id is not None]
+    shifts = crews.of_devices(session, {c.device_id for c in clips if c.device_id is not None},
+                              (min(starts), max(starts) + timedelta(seconds=1))) if starts else {}
+    out: dict[int, list[str]] = {}
+    for c in clips:
+        crew = [sh.badge for sh in crews.on_board(shifts.get(c.device_id or 0, []), c.recorded_start)] \
+            if c.recorded_start else []
+        out[c.id] = [*team.get(c.session_id or 0, []), *crew]
+    return out
 
 
 def interrogators(session: Session, session_ids: set[int]) -> dict[int, list[str]]:

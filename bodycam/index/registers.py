@@ -17,6 +17,7 @@ from bodycam.db.models import (
     Case,
     CaseClip,
     Clip,
+    CrewShift,
     Device,
     DeviceAssignment,
     Event,
@@ -28,7 +29,7 @@ from bodycam.db.models import (
 )
 from bodycam.errors import NotFound
 
-KINDS = ("officers", "devices", "cases", "events")
+KINDS = ("officers", "devices", "crews", "cases", "events")
 
 
 def _units(s: Session) -> dict[int, str]:
@@ -73,7 +74,24 @@ def devices(s: Session, unit: str | None = None, kind: str | None = None,
                                       .where(DeviceAssignment.end.is_(None))):
         holder[device_id] = badge
     return [{"serial": d.serial, "kind": d.kind, "unit": units.get(d.unit_id or 0), "room": d.room,
-             "description": d.description or None, "assigned_to": holder.get(d.id)} for d in s.scalars(q)]
+             "vehicle": d.vehicle, "description": d.description or None, "assigned_to": holder.get(d.id)}
+            for d in s.scalars(q)]
+
+
+def crews(s: Session, vehicle: str | None = None, unit: str | None = None) -> list[dict[str, Any]]:
+    """Crew shifts by vehicle and start, with the vehicle's cameras."""
+    q = (select(CrewShift.vehicle, Officer.badge, CrewShift.start, CrewShift.end)
+         .join(Officer, Officer.id == CrewShift.officer_id).order_by(CrewShift.vehicle, CrewShift.start, Officer.badge))
+    if vehicle is not None:
+        q = q.where(CrewShift.vehicle == vehicle)
+    if unit is not None:
+        q = q.where(Officer.unit_id == _unit_id(s, unit))
+    cameras: dict[str, list[str]] = defaultdict(list)
+    for serial, car in s.execute(select(Device.serial, Device.vehicle).where(Device.vehicle.is_not(None))
+                                 .order_by(Device.serial)):
+        cameras[str(car)].append(serial)
+    return [{"vehicle": car, "officer": badge, "start": start, "end": end, "cameras": cameras.get(car, [])}
+            for car, badge, start, end in s.execute(q)]
 
 
 def cases(s: Session, status: str | None = None, number: str | None = None) -> list[dict[str, Any]]:
@@ -134,6 +152,13 @@ def show(s: Session, kind: str, key: str) -> dict[str, Any]:
                 .join(Officer, Officer.id == DeviceAssignment.officer_id)
                 .where(mine == key).order_by(DeviceAssignment.start))]
         return found[0]
+    if kind == "crews":
+        shifts = crews(s, vehicle=key)
+        cameras = list(s.scalars(select(Device.serial).where(Device.vehicle == key).order_by(Device.serial)))
+        if not shifts and not cameras:
+            raise NotFound(f"vehicle {key!r}: no camera is bound to it and no crew shift names it")
+        return {"vehicle": key, "cameras": cameras,
+                "shifts": [{k: v for k, v in r.items() if k not in ("vehicle", "cameras")} for r in shifts]}
     if kind == "cases":
         rows = cases(s, number=key)
         if not rows:

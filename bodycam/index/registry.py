@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bodycam.db.models import Device, DeviceAssignment, Officer
 from bodycam.db.upsert import get_or_create
+from bodycam.index.crews import crew_at
 
 
 def device_by_serial(session: Session, serial: str, kind: str = "body_camera") -> Device:
@@ -27,6 +28,13 @@ def room_recorder(session: Session, room: str) -> Device:
 def officer_by_badge(session: Session, badge: str) -> Officer:
     """The officer with this badge; an unknown one is registered on first sight."""
     return get_or_create(session, Officer, "badge", badge, name="")
+
+
+def holders(session: Session, device_id: int, at: datetime) -> list[Officer]:
+    """Who had the device at that moment: its assignment's officer, or (an in-car camera) the vehicle's
+    crew on board, lead first."""
+    assigned = assigned_officer(session, device_id, at)
+    return [assigned] if assigned is not None else crew_at(session, device_id, at)
 
 
 def assigned_officer(session: Session, device_id: int, at: datetime) -> Officer | None:

@@ -22,7 +22,7 @@ from bodycam.db.models import (
     InterrogationSession,
 )
 from bodycam.errors import NotFound
-from bodycam.index.queries import clip_row
+from bodycam.index.queries import clip_row, people
 from bodycam.kinds import IMPORTANT, IMPORTANT_REVIEWED
 
 
@@ -62,7 +62,7 @@ def clip_details(s: Session, clip_id: int) -> dict[str, Any]:
     if IMPORTANT in marks and IMPORTANT_REVIEWED not in marks:
         why.append(f"marked important, not yet reviewed ({marks[IMPORTANT]}): kept as evidence until reviewed")
     history = chain.events(s, subject=f"clip:{clip.id}", limit=1000)
-    row = clip_row(clip, [f for f, _ in flags])
+    row = clip_row(clip, [f for f, _ in flags], people(s, [clip]).get(clip.id, []))
     row.update({
         "flags": [{"flag": f, "detail": d} for f, d in flags],
         "media": clip.media, "probe_error": clip.probe_error, "source_path": clip.source_path,

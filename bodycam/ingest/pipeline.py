@@ -35,7 +35,7 @@ from bodycam.config import Settings
 from bodycam.db.engine import Database
 from bodycam.db.models import Attachment, Case, CaseClip, Clip, ClipCorrection, ClipFlag, ClipSighting, IngestItem
 from bodycam.errors import BodycamError, DatabaseUnreachable, IntegrityError, PermissionDenied, StoreUnreachable
-from bodycam.index.registry import assigned_officer, device_by_serial, officer_by_badge
+from bodycam.index.registry import device_by_serial, holders, officer_by_badge
 from bodycam.ingest.claims import Claim, ClaimLost, claim, give_back, heartbeat, source_key, still_ours
 from bodycam.ingest.discover import SourceFile
 from bodycam.ingest.naming import parse_name
@@ -464,8 +464,9 @@ def _index(ctx: Context, sf: SourceFile, item_id: int, kind: str, session: Sessi
         device = device_by_serial(s, rec.device, "interrogation_recorder" if kind == "interrogation"
                                   else "body_camera") if rec.device else None
         named = officer_by_badge(s, rec.officer) if rec.officer else None
-        assigned = assigned_officer(s, device.id, rec.start) if device else None
-        if named and assigned and named.id != assigned.id:
+        had = holders(s, device.id, rec.start) if device else []
+        assigned = had[0] if had else None
+        if named and assigned and named.id not in {o.id for o in had}:  # a car's crew member names themself
             flags["officer_conflict"] = f"file names {named.badge}, assignment says {assigned.badge}"
         officer = named or assigned
         info = media.as_dict()
