@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from bodycam.errors import ConfigError, InvalidConfigValue, UnknownConfigKey
 from bodycam.kinds import Scenario
@@ -249,6 +249,9 @@ INCIDENT_FIELDS = ("incident_id", "type", "received", "dispatched", "arrived", "
 class IncidentSettings(_Section):
     """How a dispatch (CAD, 警情) export reads, and how its incidents take their clips (docs/incidents.md)."""
 
+    preset: Literal["axon", "jingqing"] | None = Field(
+        default=None, description="a known export's columns, time format, zone and separator (docs/incidents.md); "
+                                  "what is set here besides wins")
     columns: dict[str, str] = Field(default_factory=dict, description="field -> the export's column header "
                                                                       "(unnamed fields use the field's own name)")
     types: dict[str, str] = Field(default_factory=dict, description="the export's incident type -> a scenario "
@@ -285,6 +288,24 @@ class IncidentSettings(_Section):
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
         return None if value is None else check_zone(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        """Fill in what the preset gives and the settings leave unset."""
+        if not isinstance(data, dict) or data.get("preset") is None:
+            return data
+        from bodycam.incidents.presets import PRESETS
+
+        given = PRESETS.get(data["preset"])
+        if given is None:
+            return data  # the Literal names the presets there are
+        columns = data.get("columns", {})
+        filled = {**given, **data}
+        filled["columns"] = {**given.get("columns", {}), **(columns if isinstance(columns, dict) else {})}
+        if not isinstance(columns, dict):
+            filled["columns"] = columns  # let the field's own check say what is wrong
+        return filled
 
 
 class Settings(_Section):

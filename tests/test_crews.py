@@ -109,8 +109,8 @@ def test_a_crews_file_that_puts_an_officer_in_two_cars_at_once_is_refused_whole(
     r = bodycam("crews", "import", str(path), check=False)
     assert r.exit_code == 50, r.output  # bad input (docs/exit-codes)
     assert r.stderr.strip().splitlines() == [
-        f"bodycam: error: {path}:4: field 'start': officer P1 is already on a crew (CAR-A) from 2026-11-01T08:00:00+00:00 "
-        "to 2026-11-01T16:00:00+00:00"]
+        f"bodycam: error: {path}:4: field 'start': officer P1 is already on a crew (CAR-A) from "
+        "2026-11-01T08:00:00+00:00 to 2026-11-01T16:00:00+00:00"]
     assert bodycam.json("crews", "list") == []  # nothing written
     path.write_text(f"vehicle,officer,start,end\nCAR-A,P1,{t0.isoformat()},{t0.isoformat()}\n")
     r = bodycam("crews", "import", str(path), check=False)

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
+import typing
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bodycam.config import IncidentSettings
+from bodycam.incidents.presets import PRESETS
 from tests.conftest import Bodycam
 from tests.media import age, make_clip
 
@@ -16,11 +20,25 @@ from tests.media import age, make_clip
 def _mappings() -> tuple[str, str]:
     """The two mappings docs/incidents.md documents, as the settings these tests run with."""
     page = (Path(__file__).parent.parent / "docs" / "incidents.md").read_text()
-    axon, jingqing = re.findall(r"```toml\n(.*?)```", page, re.S)
+    _, axon, jingqing = re.findall(r"```toml\n(.*?)```", page, re.S)
     return axon, jingqing
 
 
 AXON, JINGQING = _mappings()
+
+
+def test_each_preset_reads_as_the_mapping_the_page_spells_out() -> None:
+    page = (Path(__file__).parent.parent / "docs" / "incidents.md").read_text()
+    example = re.findall(r"```toml\n(.*?)```", page, re.S)[0]
+    literal, _ = typing.get_args(IncidentSettings.model_fields["preset"].annotation)
+    assert typing.get_args(literal) == tuple(PRESETS)  # every preset can be named, and only those
+    for name, block in (("axon", AXON), ("jingqing", JINGQING)):
+        spelled = IncidentSettings(**tomllib.loads(block)["incidents"])
+        site = {k: v for k, v in tomllib.loads(block)["incidents"].items() if k in ("types", "buffer_before_minutes")}
+        assert IncidentSettings(preset=name, **site).model_dump(exclude={"preset"}) == spelled.model_dump(
+            exclude={"preset"}), name
+    own = IncidentSettings(**tomllib.loads(example)["incidents"])  # the page's example: its own zone wins
+    assert own.tz == "Asia/Urumqi" and own.columns["incident_id"] == "警情编号" and own.officer_separator == "、"
 
 
 def _bodycam(tmp_path: Path, db_url: str, config: str) -> Bodycam:
