@@ -89,6 +89,9 @@ def test_an_axon_shaped_export_links_clips_by_officer_and_time_with_reasons(
     queue = bodycam.json("incidents", "queue", *span)
     assert [c["clip"] for c in queue["unlinked_clips"]] == [stray]
     assert [i["incident"] for i in queue["incidents_without_footage"]] == ["E-200"]
+    for unit, waiting in (("PS-01", ["E-200"]), ("PS-02", [])):  # the export names no unit: the officers' do
+        unit_queue = bodycam.json("incidents", "queue", *span, "--unit", unit)
+        assert [i["incident"] for i in unit_queue["incidents_without_footage"]] == waiting, unit
     assert queue["link_rate"] == round(2 / 3, 4)
     assert {r["unit"]: (r["clips"], r["linked"]) for r in queue["by_unit"]} == {"PS-01": (2, 1), "PS-02": (1, 1)}
     report = bodycam.json("gaps", "report", *span, ok=(0, 4))

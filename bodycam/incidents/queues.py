@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bodycam.db.models import (
@@ -118,18 +118,25 @@ def _rate(by: str, key: str, counts: list[int]) -> dict[str, Any]:
 
 
 def _without_footage(s: Session, start: datetime, end: datetime, unit: str | None) -> list[dict[str, Any]]:
-    with_footage = select(IncidentLink.incident_id).where(IncidentLink.unlinked_at.is_(None))
-    query = (select(Incident).where(Incident.start >= start, Incident.start < end, Incident.id.not_in(with_footage))
+    """Incidents dispatched in the period that no clip is linked to; of a unit: the incident's unit, or (an
+    export without units, as Axon's) one of its officers'."""
+    query = (select(Incident).where(Incident.start >= start, Incident.start < end,
+                                    ~select(IncidentLink.id).where(IncidentLink.incident_id == Incident.id,
+                                                                   IncidentLink.unlinked_at.is_(None)).exists())
              .order_by(Incident.start, Incident.id))
     if unit is not None:
-        query = query.join(Unit, Unit.id == Incident.unit_id).where(Unit.code == unit)
-    out = []
-    for incident in s.scalars(query):
-        badges = sorted(s.scalars(select(Officer.badge).join(IncidentOfficer, IncidentOfficer.officer_id == Officer.id)
-                                  .where(IncidentOfficer.incident_id == incident.id)))
-        out.append({"incident": incident.incident_id, "type": incident.type, "scenario": incident.scenario,
-                    "start": incident.start, "end": incident.end, "officers": badges})
-    return out
+        unit_id = s.scalar(select(Unit.id).where(Unit.code == unit))
+        theirs = select(IncidentOfficer.incident_id).join(Officer, Officer.id == IncidentOfficer.officer_id).where(
+            Officer.unit_id == unit_id)
+        query = query.where(or_(Incident.unit_id == unit_id, Incident.id.in_(theirs)))
+    incidents = list(s.scalars(query))
+    badges: dict[int, list[str]] = defaultdict(list)
+    for incident_id, badge in s.execute(
+            select(IncidentOfficer.incident_id, Officer.badge).join(Officer, Officer.id == IncidentOfficer.officer_id)
+            .where(IncidentOfficer.incident_id.in_([i.id for i in incidents])).order_by(Officer.badge)):
+        badges[incident_id].append(badge)
+    return [{"incident": i.incident_id, "type": i.type, "scenario": i.scenario, "start": i.start, "end": i.end,
+             "officers": badges.get(i.id, [])} for i in incidents]
 
 
 def summary(s: Session, start: datetime, end: datetime) -> dict[str, Any]:
