@@ -170,3 +170,29 @@ def test_a_json_export_reads_like_the_csv_and_a_bad_item_names_itself(db_url: st
     assert result.exit_code == 50 and f"{export}: item 1: field 'Officer Dispatched DateTime'" in result.stderr
     assert [i["incident"] for i in bodycam.json("incidents", "list", "--from", "2026-11-19", "--to", "2026-11-21")] \
         == ["E-1"]
+
+
+def test_relink_after_the_buffer_changed_links_day_by_day_and_only_the_period_asked(
+        db_url: str, tmp_path: Path, ffmpeg: str) -> None:
+    strict = AXON.replace("buffer_before_minutes = 5", "buffer_before_minutes = 0")
+    assert strict != AXON
+    bodycam = _bodycam(tmp_path, db_url, strict)
+    t0 = (bodycam.clock.now() - timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
+    rows = ["Event ID,Officer Badge ID,Officer Dispatched DateTime,Officer Cleared DateTime,Call type"]
+    for day, pattern in enumerate(("testsrc", "testsrc2", "smptebars")):
+        dispatched = t0 + timedelta(days=day)
+        _clip(tmp_path, f"CAM{day}", "P1", dispatched - timedelta(minutes=3), pattern)  # a self-initiated stop
+        cleared = dispatched + timedelta(minutes=20)
+        rows.append(f"E-{day},P1,{dispatched:%Y-%m-%dT%H:%M:%S}Z,{cleared:%Y-%m-%dT%H:%M:%S}Z,DOMESTIC")
+    bodycam("ingest", "run", str(tmp_path / "dock"), "--source-tz", "UTC")
+    (tmp_path / "cad.csv").write_text("\n".join(rows) + "\n")
+    assert bodycam.json("incidents", "import", str(tmp_path / "cad.csv"))["linked"] == 0  # outside a 0 buffer
+
+    (tmp_path / "bodycam.toml").write_text(AXON)  # the unit now allows the 5 minutes Axon recommends
+    first_day = bodycam("incidents", "relink", "--from", t0.isoformat(),
+                        "--to", (t0 + timedelta(days=1)).isoformat())
+    assert first_day.stdout.strip() == "1 new link(s) by rule"
+    assert [len(bodycam.json("incidents", "show", f"E-{d}")["clips"]) for d in range(3)] == [1, 0, 0]
+    assert bodycam("incidents", "relink").stdout.strip() == "2 new link(s) by rule"
+    assert bodycam("incidents", "relink").stdout.strip() == "0 new link(s) by rule"
+    assert [len(bodycam.json("incidents", "show", f"E-{d}")["clips"]) for d in range(3)] == [1, 1, 1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from bodycam.errors import NotFound
 from bodycam.incidents import linking, queues
 from bodycam.incidents.imports import import_file
 from bodycam.index.imports import UNKNOWN
-from bodycam.timeutil import show
+from bodycam.timeutil import parse_time, show
 
 
 @click.group()
@@ -141,13 +142,24 @@ def incidents_unlink(ctx: click.Context, incident: str, clip: int, reason: str) 
 
 
 @incidents.command("relink")
+@click.option("--from", "start", help="Incidents dispatched from (ISO 8601; default: the first).")
+@click.option("--to", "end", help="Up to (default: the last).")
 @click.pass_context
-def incidents_relink(ctx: click.Context) -> None:
-    """Apply the linking rule to every incident again (after the buffers changed, or a failed pass)."""
+def incidents_relink(ctx: click.Context, start: str | None, end: str | None) -> None:
+    """Apply the linking rule to every incident again (after the buffers changed, or a failed pass), a
+    day's incidents at a time."""
     app = get_app(ctx)
-    with app.ready_db().write() as s:
-        new = linking.link(s, app.settings.incidents, app.actor, app.clock.now())
-    click.echo(f"{len(new)} new link(s) by rule")
+    zone = app.settings.zone
+    lo = parse_time(start, zone, what="--from") if start else None
+    hi = parse_time(end, zone, what="--to") if end else None
+    db = app.ready_db()
+    with db.read() as s:
+        first = lo or s.scalar(select(func.min(Incident.start)))
+        last = hi or s.scalar(select(func.max(Incident.start)))
+    length = linking.days(first, last) if first and last else 0
+    with click.progressbar(length=length, label="linking, day by day", file=sys.stderr) as bar:
+        new = linking.relink(db, app.settings.incidents, app.actor, app.clock.now(), lo, hi, progress=bar.update)
+    click.echo(f"{new} new link(s) by rule")
 
 
 @incidents.command("queue")

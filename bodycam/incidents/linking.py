@@ -9,12 +9,12 @@ footage), never links again a pair a person unlinked, and never removes a link.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bodycam.audit import chain
@@ -121,6 +121,34 @@ def link(s: Session, cfg: IncidentSettings, actor: str, now: datetime, *, incide
         for c in new]
     chain.record_many(s, actor, entries)
     return new
+
+
+def relink(db: Database, cfg: IncidentSettings, actor: str, now: datetime, start: datetime | None = None,
+           end: datetime | None = None, progress: Callable[[int], None] | None = None) -> int:
+    """The rule over every incident dispatched in [start, end) (default: all), one day's incidents per
+    transaction: a city's year is not one transaction, and an interruption keeps the days done."""
+    with db.read() as s:
+        first = start or s.scalar(select(func.min(Incident.start)))
+        last = end or s.scalar(select(func.max(Incident.start)))
+    if first is None or last is None:
+        return 0
+    if end is None:
+        last += ONE_SECOND
+    total, day = 0, first
+    while day < last:
+        until = min(day + timedelta(days=1), last)
+        with db.write() as s:
+            ids = list(s.scalars(select(Incident.id).where(Incident.start >= day, Incident.start < until)))
+            total += len(link(s, cfg, actor, now, incidents=ids)) if ids else 0
+        if progress:
+            progress(1)
+        day = until
+    return total
+
+
+def days(start: datetime, end: datetime) -> int:
+    """How many transactions relink takes over [start, end)."""
+    return max(1, -(-int((end - start).total_seconds()) // 86400))
 
 
 def _spans(s: Session, *where: Any) -> list[ClipSpan]:
