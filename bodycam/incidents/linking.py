@@ -9,7 +9,7 @@ footage), never links again a pair a person unlinked, and never removes a link.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,49 +77,84 @@ def by_rule(windows: Iterable[OfficerWindow], clips: Iterable[ClipSpan], before:
 
 def link(s: Session, cfg: IncidentSettings, actor: str, now: datetime, *, incidents: list[int] | None = None,
          clips: list[int] | None = None) -> list[Candidate]:
-    """Apply the rule to ``incidents`` (their windows against every clip) or ``clips`` (against every
-    incident); write and audit the new links; return them."""
+    """Apply the rule to ``incidents`` (their windows against every clip; default: every incident) or
+    ``clips`` (against every incident); write and audit the new links; return them."""
     before, after = timedelta(minutes=cfg.buffer_before_minutes), timedelta(minutes=cfg.buffer_after_minutes)
-    live = (Clip.disposed_at.is_(None), Clip.recorded_start.isnot(None))
-    window_q = (select(IncidentOfficer.incident_id, Incident.incident_id, IncidentOfficer.officer_id, Officer.badge,
-                       IncidentOfficer.dispatched_at, IncidentOfficer.cleared_at)
-                .join(Incident, Incident.id == IncidentOfficer.incident_id)
-                .join(Officer, Officer.id == IncidentOfficer.officer_id))
     if clips is not None:
-        spans = _spans(s, Clip.id.in_(clips), *live)
-        if not spans:
-            return []
-        windows = [OfficerWindow(*r) for r in s.execute(window_q.where(
-            IncidentOfficer.officer_id.in_({c.officer_id for c in spans}),
-            IncidentOfficer.dispatched_at <= max(c.end for c in spans) + before,
-            IncidentOfficer.cleared_at >= min(c.start for c in spans) - after))]
-    else:
-        windows = [OfficerWindow(*r) for r in s.execute(
-            window_q if incidents is None else window_q.where(IncidentOfficer.incident_id.in_(incidents)))]
+        new = []
+        for part in _chunks(clips):
+            spans = _spans(s, Clip.id.in_(part), *LIVE)
+            if spans:
+                new += _write(s, actor, now, by_rule(_windows(s, IncidentOfficer.officer_id.in_(
+                    {c.officer_id for c in spans}), IncidentOfficer.dispatched_at <= max(c.end for c in spans) + before,
+                    IncidentOfficer.cleared_at >= min(c.start for c in spans) - after), spans, before, after))
+        return new
+    new = []
+    for batch in _by_start(s, incidents):  # incidents close in time: one span of clips to read per batch
+        windows = _windows(s, IncidentOfficer.incident_id.in_(batch))
         if not windows:
-            return []
+            continue
         lo = min(w.dispatched for w in windows) - before
         hi = max(w.cleared for w in windows) + after
         officers = {w.officer_id for w in windows}
         cars = crews.cameras_of(s, officers, (lo - LONGEST_CLIP, hi))
         whose = or_(Clip.officer_id.in_(officers), Clip.device_id.in_(cars)) if cars else \
             Clip.officer_id.in_(officers)
-        spans = _spans(s, whose, Clip.recorded_start <= hi, Clip.recorded_end >= lo, *live)
-    found = by_rule(windows, spans, before, after)
+        spans = _spans(s, whose, Clip.recorded_start <= hi, Clip.recorded_end >= lo, *LIVE)
+        new += _write(s, actor, now, by_rule(windows, spans, before, after))
+    return new
+
+
+LIVE = (Clip.disposed_at.is_(None), Clip.recorded_start.isnot(None))
+BATCH = 2000
+"""Incidents (or clips) per look-up: every IN list stays far below the drivers' parameter limits
+(PostgreSQL 65,535; SQLite 32,766), and a batch of incidents spans hours, not the whole history."""
+
+
+def _chunks(ids: list[int], size: int | None = None) -> Iterator[list[int]]:
+    size = size or BATCH
+    for lo in range(0, len(ids), size):
+        yield ids[lo:lo + size]
+
+
+def _by_start(s: Session, incidents: list[int] | None) -> Iterator[list[int]]:
+    """The incidents (default: all) in batches, in dispatch order."""
+    if incidents is None:
+        ordered = list(s.scalars(select(Incident.id).order_by(Incident.start, Incident.id)))
+    else:
+        starts: list[tuple[datetime, int]] = []
+        for part in _chunks(incidents, 10 * BATCH):
+            starts += [(start, pk) for pk, start in s.execute(select(Incident.id, Incident.start)
+                                                              .where(Incident.id.in_(part)))]
+        ordered = [pk for _, pk in sorted(starts)]
+    yield from _chunks(ordered)
+
+
+def _windows(s: Session, *where: Any) -> list[OfficerWindow]:
+    return [OfficerWindow(*r) for r in s.execute(
+        select(IncidentOfficer.incident_id, Incident.incident_id, IncidentOfficer.officer_id, Officer.badge,
+               IncidentOfficer.dispatched_at, IncidentOfficer.cleared_at)
+        .join(Incident, Incident.id == IncidentOfficer.incident_id)
+        .join(Officer, Officer.id == IncidentOfficer.officer_id).where(*where))]
+
+
+def _write(s: Session, actor: str, now: datetime, found: list[Candidate]) -> list[Candidate]:
+    """Write and audit the links not yet made (nor unmade by a person): one per incident and clip."""
     if not found:
         return []
     found = list({(c.incident_pk, c.clip_id): c for c in reversed(found)}.values())[::-1]  # a crew: one link
-    pairs = {(c.incident_pk, c.clip_id) for c in found}
-    known = set(s.execute(select(IncidentLink.incident_id, IncidentLink.clip_id).where(
-        IncidentLink.incident_id.in_({p[0] for p in pairs}), IncidentLink.clip_id.in_({p[1] for p in pairs}))).all())
+    known: set[tuple[int, int]] = set()
+    for part in _chunks(sorted({c.clip_id for c in found})):
+        known |= {(i, c) for i, c in s.execute(select(IncidentLink.incident_id, IncidentLink.clip_id)
+                                               .where(IncidentLink.clip_id.in_(part)))}
     new = [c for c in found if (c.incident_pk, c.clip_id) not in known]
     for c in new:
         s.add(IncidentLink(incident_id=c.incident_pk, clip_id=c.clip_id, rule=RULE, reason=c.reason, linked_at=now,
                            linked_by=actor))
-    entries: list[tuple[str, str, dict[str, Any]]] = [
+    chain.record_many(s, actor, [
         ("incident.link", f"clip:{c.clip_id}", {"incident": c.incident_id, "rule": RULE, "reason": c.reason})
-        for c in new]
-    chain.record_many(s, actor, entries)
+        for c in new])
+    s.flush()  # the next batch sees these
     return new
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,7 +23,7 @@ from bodycam.db.models import (
     Officer,
     Unit,
 )
-from bodycam.incidents.linking import LONGEST_CLIP
+from bodycam.incidents.linking import BATCH, LONGEST_CLIP
 from bodycam.index import crews
 
 
@@ -60,7 +59,7 @@ def build(s: Session, start: datetime, end: datetime, unit: str | None = None) -
                             Clip.recorded_start, Clip.recorded_end)
                      .where(Clip.disposed_at.is_(None), Clip.recorded_start >= start, Clip.recorded_start < end)
                      .order_by(Clip.recorded_start, Clip.id)).all()
-    people = _People(s, rows, start, end)
+    people = _People(s, start, end)
     per_unit: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     per_officer: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for clip_id, badge, device, device_id, session_id, rec_start, rec_end in rows:
@@ -88,10 +87,10 @@ class _People:
     """Whose footage a clip is: its officer, the rest of a car's crew on board, an interrogation's
     interrogators; and their units."""
 
-    def __init__(self, s: Session, rows: Sequence[Any], start: datetime, end: datetime) -> None:
-        devices = {r.device_id for r in rows if r.device_id is not None}
-        self.shifts = crews.of_devices(s, devices, (start - LONGEST_CLIP, end)) if devices else {}
-        sessions = {r.session_id for r in rows if r.session_id is not None}
+    def __init__(self, s: Session, start: datetime, end: datetime) -> None:
+        self.shifts = crews.of_devices(s, between=(start - LONGEST_CLIP, end))  # every car's, however many clips
+        sessions = select(Clip.session_id).where(Clip.recorded_start >= start, Clip.recorded_start < end,
+                                                 Clip.session_id.is_not(None))
         self.interrogators: dict[int, list[str]] = defaultdict(list)
         for session_id, badge in s.execute(
                 select(InterrogationSession.id, Officer.badge)
@@ -131,10 +130,13 @@ def _without_footage(s: Session, start: datetime, end: datetime, unit: str | Non
         query = query.where(or_(Incident.unit_id == unit_id, Incident.id.in_(theirs)))
     incidents = list(s.scalars(query))
     badges: dict[int, list[str]] = defaultdict(list)
-    for incident_id, badge in s.execute(
-            select(IncidentOfficer.incident_id, Officer.badge).join(Officer, Officer.id == IncidentOfficer.officer_id)
-            .where(IncidentOfficer.incident_id.in_([i.id for i in incidents])).order_by(Officer.badge)):
-        badges[incident_id].append(badge)
+    for lo in range(0, len(incidents), BATCH):
+        for incident_id, badge in s.execute(
+                select(IncidentOfficer.incident_id, Officer.badge)
+                .join(Officer, Officer.id == IncidentOfficer.officer_id)
+                .where(IncidentOfficer.incident_id.in_([i.id for i in incidents[lo:lo + BATCH]]))
+                .order_by(Officer.badge)):
+            badges[incident_id].append(badge)
     return [{"incident": i.incident_id, "type": i.type, "scenario": i.scenario, "start": i.start, "end": i.end,
              "officers": badges.get(i.id, [])} for i in incidents]
 
