@@ -7,7 +7,7 @@ straight into a fresh database for ``--days`` days: the incidents of every day b
 clips, 70 % of officers on a call recording it (started between 3 minutes before their dispatch
 and 10 after), the rest at random. Then, timed through the library functions the CLI calls:
 
-- ``relink``: the rule over every incident of the history (`bodycam incidents relink`);
+- ``relink``: the rule over every incident of the history, a day per transaction (`bodycam incidents relink`);
 - ``import``: the last day's export, an Axon-shaped CSV read with `preset = "axon"`, with its links
   (`bodycam incidents import`), median of --runs (each in its own schema or file);
 - ``pass``: the linking after an ingest pass of 50 clips (p50/p95; each rolled back);
@@ -137,8 +137,7 @@ def timed(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
 
 
 def _relink(db: Database) -> int:
-    with db.write() as s:
-        return len(linking.link(s, SETTINGS.incidents, "bench", T0 + timedelta(days=60)))
+    return linking.relink(db, SETTINGS.incidents, db.identity(), T0 + timedelta(days=60))
 
 
 def _pass_linking(db: Database, rng: random.Random, n: int) -> dict[str, float]:
@@ -149,7 +148,7 @@ def _pass_linking(db: Database, rng: random.Random, n: int) -> dict[str, float]:
         ids = [rng.randrange(1, top + 1) for _ in range(50)]
         with Session(db.engine) as s:
             t = time.perf_counter()
-            linking.link(s, SETTINGS.incidents, "bench", T0 + timedelta(days=60), clips=ids)
+            linking.link(s, SETTINGS.incidents, db.identity(), T0 + timedelta(days=60), clips=ids)
             s.flush()
             times.append((time.perf_counter() - t) * 1000)
             s.rollback()
@@ -168,7 +167,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             facts, export = generate(db, args.officers, args.days, args.clips_per_day, args.incidents_per_day,
                                      tmp / f"r{r}")
             relink_s, links = timed(_relink, db)
-            took, summary = timed(imports.import_file, db, export, SETTINGS, "bench",
+            took, summary = timed(imports.import_file, db, export, SETTINGS, db.identity(),
                                   ManualClock(T0 + timedelta(days=args.days + 1)))
             imports_s.append(took)
             if r:

@@ -72,7 +72,7 @@ def test_a_two_officer_cars_footage_counts_for_both_of_its_crew(db_url: str, tmp
                       f"{t0 + timedelta(minutes=30):%Y-%m-%dT%H:%M:%S}{z},TRAFFIC\n")
     assert bodycam.json("incidents", "import", str(export))["linked"] == 1
     (link,) = bodycam.json("incidents", "show", "E-100")["clips"]
-    assert link["clip"] == stop["clip_id"] and "officer P3's recording" in link["reason"]
+    assert link["clip"] == stop["clip_id"] and f"officer P3's recording (on board {CAR})" in link["reason"]
 
     queue = bodycam.json("incidents", "queue", *span)
     per_officer = {r["officer"]: (r["clips"], r["linked"]) for r in queue["by_officer"]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -71,6 +72,8 @@ def test_demo_shows_the_deliberate_faults(tmp_path: Path, ffmpeg: str) -> None:
     # issue 18: incidents with their clips and the rule's reasons, a link rate, and a case that fails the
     # legal-review gate until its interrogation's missing file arrives
     assert "JQ-001 <- clip" in out and "overlaps their dispatch-to-clear" in out
+    car = r"JQ-002 <- clip \d+: officer P100002's recording \(on board 浙A·J0001\) \S+ 01:29:30Z"
+    assert re.search(car, out)  # the patrol car's camera, for its crew
     assert "incidents without footage: JQ-003" in out and "Link rate" in out
     assert "before the late file: NOT READY (1 problem(s))" in out and "never received: ROOM-1_b2.mp4" in out
     assert "after it arrived: READY" in out
@@ -79,7 +82,9 @@ def test_demo_shows_the_deliberate_faults(tmp_path: Path, ffmpeg: str) -> None:
             "BODYCAM_STORE_URL": f"file://{instance / 'objects'}"}
     rows = json.loads(run_bodycam("clips", "search", "--officer", "P100001", "--format", "json",
                                   env=denv, check=True).stdout)
-    assert [r["device"] for r in rows if r["kind"] == "dock"] == ["DSJ-A0001"] * 3
+    dock = [(r["device"], r["officers"]) for r in rows if r["kind"] == "dock"]  # the patrol car's: the crew's
+    assert dock == [("DSJ-A0001", ["P100001"])] * 2 + [("DSJ-C0001", ["P100001", "P100002"]),
+                                                       ("DSJ-A0001", ["P100001"])]
     assert {r["device"] for r in rows if r["kind"] == "interrogation"} == {"ROOM-1"}  # P100001 interrogated
     assert [r["start"] for r in rows] == sorted(r["start"] for r in rows)
     late = json.loads(run_bodycam("clips", "search", "--flag", "late_upload", "--format", "json",

@@ -22,8 +22,8 @@ def demo(folder: Path) -> None:
     zone = r.app.settings.zone
     click.echo("\n== Evidence clerk: every clip of officer P100001 (bodycam clips search --officer P100001)")
     rows = [{**c, "start": show(c["start"], zone), "end": show(c["end"], zone), "sha256": c["sha256"][:16],
-             "flags": c["flags"]} for c in r.clerk]
-    click.echo(output.table(rows, ["id", "device", "start", "end", "sha256", "flags"]))
+             "flags": c["flags"], "officers": ", ".join(c["officers"])} for c in r.clerk]
+    click.echo(output.table(rows, ["id", "device", "officers", "start", "end", "sha256", "flags"]))
     click.echo("\n== Inspector: what the ingest flagged")
     click.echo(output.table(r.flags, ["clip", "file", "flag", "detail"]))
     click.echo("\n== Inspector: interrogation sessions against their manifests")

@@ -15,7 +15,15 @@ from bodycam.audit import chain
 from bodycam.config import load_settings
 from bodycam.coverage import review
 from bodycam.coverage.engine import Report, analyse
-from bodycam.db.models import ClipFlag, DeviceAssignment, Incident, IncidentLink, InterrogationSession, Unit
+from bodycam.db.models import (
+    ClipFlag,
+    CrewShift,
+    DeviceAssignment,
+    Incident,
+    IncidentLink,
+    InterrogationSession,
+    Unit,
+)
 from bodycam.db.schema import upgrade
 from bodycam.db.upsert import get_or_create
 from bodycam.demo import synth
@@ -27,6 +35,7 @@ from bodycam.index.readiness import Readiness, check_case
 from bodycam.index.registry import device_by_serial, officer_by_badge
 from bodycam.ingest.runner import Summary, run_pass
 from bodycam.ingest.service import make_context
+from bodycam.kinds import DeviceKind
 from bodycam.timeutil import utcnow
 
 
@@ -58,10 +67,7 @@ def run_demo(folder: Path, log: Any) -> DemoResult:
         # any hour; P100003's footage, docked three days late, is always late.
         "ingest.upload_deadline_hours": 48,
         # the dispatch system's 警情 export, read as it comes (docs/incidents.md)
-        "incidents.columns": {"incident_id": "警情编号", "type": "警情类别", "dispatched": "派警时间",
-                              "cleared": "处警结束时间", "officers": "处警民警警号", "unit": "处警单位",
-                              "location": "发生地点"},
-        "incidents.time_format": "%Y-%m-%d %H:%M:%S", "incidents.tz": "Asia/Shanghai",
+        "incidents.preset": "jingqing",
     }))
     log(f"instance: {folder} (SQLite + local write-once folder)")
     upgrade(app.db)
@@ -138,7 +144,14 @@ def _registries(app: App, day: datetime) -> None:
             cam.unit_id, cam.description = unit.id, "body camera"
             s.add(DeviceAssignment(device_id=cam.id, officer_id=officer_by_badge(s, badge).id,
                                    start=day - timedelta(days=30)))
+        car = device_by_serial(s, synth.CAR_CAMERA, DeviceKind.IN_CAR)
+        car.unit_id, car.vehicle, car.description = unit.id, synth.CAR, "patrol car camera"
+        for badge in synth.CREW:  # the car's crew for the day: its camera records for both
+            s.add(CrewShift(vehicle=synth.CAR, officer_id=officer_by_badge(s, badge).id,
+                            start=day.replace(hour=8), end=day.replace(hour=18)))
         room = device_by_serial(s, synth.ROOM, "interrogation_recorder")
         room.unit_id, room.room = unit.id, "讯问室 1"
         chain.record(s, "demo", "registry.seed", "registry", {"officers": list(synth.OFFICERS),
-                                                               "devices": [*synth.CAMERAS, synth.ROOM]})
+                                                               "devices": [*synth.CAMERAS, synth.CAR_CAMERA,
+                                                                           synth.ROOM],
+                                                               "crews": {synth.CAR: list(synth.CREW)}})

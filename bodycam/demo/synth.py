@@ -4,7 +4,8 @@ Four officers with body cameras and one interrogation room; short clips with
 a burned-in clock; and deliberate faults an inspector should find: a late
 start, an interruption, an early stop, an event with no footage, a late
 upload, a corrupt file, a black stretch, an officer mismatch, and an
-interrogation whose manifest lists a file that never arrived.
+interrogation whose manifest lists a file that never arrived. A patrol car's
+camera records for its two-officer crew.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ UNIT = "PS-01"
 OFFICERS = {"P100001": "张伟", "P100002": "李娜", "P100003": "王强", "P100004": "刘洋"}
 CAMERAS = {"DSJ-A0001": "P100001", "DSJ-A0002": "P100002", "DSJ-A0003": "P100003", "DSJ-A0004": "P100004"}
 ROOM = "ROOM-1"
+CAR, CAR_CAMERA, CREW = "浙A·J0001", "DSJ-C0001", ("P100001", "P100002")
+"""A patrol car with its camera and its two-officer crew for the day."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,11 @@ def build(root: Path, day: datetime) -> dict[str, Path]:
     for t in takes:
         encode(dock / t.camera / "DCIM" / f"{t.camera}_{t.officer}_{_stamp(t.start)}.mp4", t.start, t.seconds,
                t.picture, t.black_after)
+    # the patrol car's camera, on the way to JQ-002: the file names no officer; its sidecar gives the start
+    car = dock / CAR_CAMERA / "car_0929.mp4"
+    encode(car, at(9, 29, 30), 20, "testsrc")
+    (dock / CAR_CAMERA / "car_0929.json").write_text(json.dumps({"start": at(9, 29, 30).isoformat()}))
+    os.utime(dock / CAR_CAMERA / "car_0929.json", (at(9, 29, 50).timestamp(),) * 2)
     # P100003 docks three days late: the footage of a dispatch on day - 3
     late = day - timedelta(days=3)
     encode(dock / "DSJ-A0003" / f"DSJ-A0003_P100003_{_stamp(late.replace(hour=16))}.mp4",

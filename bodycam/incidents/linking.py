@@ -47,6 +47,8 @@ class ClipSpan:
     officer_id: int
     start: datetime
     end: datetime
+    vehicle: str = ""
+    """Set when the clip is this officer's as one of a car's crew on board (its camera's vehicle)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,8 @@ def by_rule(windows: Iterable[OfficerWindow], clips: Iterable[ClipSpan], before:
         for c in of_officer.get(w.officer_id, ()):
             if c.start <= hi and c.end >= lo:
                 out.append(Candidate(w.incident_pk, w.incident_id, c.clip_id, (
-                    f"officer {w.badge}'s recording {c.start:%Y-%m-%d %H:%M:%S}Z-{c.end:%H:%M:%S}Z overlaps their "
+                    f"officer {w.badge}'s recording{f' (on board {c.vehicle})' if c.vehicle else ''} "
+                    f"{c.start:%Y-%m-%d %H:%M:%S}Z-{c.end:%H:%M:%S}Z overlaps their "
                     f"dispatch-to-clear {w.dispatched:%Y-%m-%d %H:%M:%S}Z-{w.cleared:%H:%M:%S}Z (widened "
                     f"{before.total_seconds() / 60:g} min before, {after.total_seconds() / 60:g} min after)")))
     return out
@@ -199,10 +202,9 @@ def _spans(s: Session, *where: Any) -> list[ClipSpan]:
     shifts = crews.of_devices(s, {r[2] for r in rows if r[2] is not None}, (min(starts), max(starts) + ONE_SECOND))
     out = []
     for clip_id, officer_id, device_id, start, end in rows:
-        people = [officer_id] if officer_id is not None else []
-        people += [sh.officer_id for sh in crews.on_board(shifts.get(device_id or 0, []), start)
-                   if sh.officer_id not in people]
-        out += [ClipSpan(int(clip_id), int(oid), start, end or start) for oid in people]
+        aboard = {sh.officer_id: sh.vehicle for sh in crews.on_board(shifts.get(device_id or 0, []), start)}
+        people = ([officer_id] if officer_id is not None else []) + [o for o in aboard if o != officer_id]
+        out += [ClipSpan(int(clip_id), int(oid), start, end or start, aboard.get(oid, "")) for oid in people]
     return out
 
 

@@ -25,6 +25,7 @@ class Shift:
     badge: str
     start: datetime
     end: datetime | None
+    vehicle: str = ""
 
     def covers(self, at: datetime) -> bool:
         return self.start <= at and (self.end is None or at < self.end)
@@ -39,7 +40,7 @@ def of_devices(s: Session, device_ids: Iterable[int] | None = None,
                between: tuple[datetime, datetime] | None = None) -> dict[int, list[Shift]]:
     """Each in-car device (one bound to a vehicle) -> its vehicle's crew shifts (those overlapping
     ``between``, if given)."""
-    q = (select(Device.id, CrewShift.officer_id, Officer.badge, CrewShift.start, CrewShift.end)
+    q = (select(Device.id, CrewShift.officer_id, Officer.badge, CrewShift.start, CrewShift.end, CrewShift.vehicle)
          .join(CrewShift, CrewShift.vehicle == Device.vehicle)
          .join(Officer, Officer.id == CrewShift.officer_id).where(Device.vehicle.is_not(None)))
     if device_ids is not None:
@@ -47,8 +48,8 @@ def of_devices(s: Session, device_ids: Iterable[int] | None = None,
     if between is not None:
         q = q.where(CrewShift.start < between[1], or_(CrewShift.end.is_(None), CrewShift.end > between[0]))
     out: dict[int, list[Shift]] = defaultdict(list)
-    for did, oid, badge, start, end in s.execute(q):
-        out[did].append(Shift(oid, badge, start, end))
+    for did, oid, badge, start, end, vehicle in s.execute(q):
+        out[did].append(Shift(oid, badge, start, end, vehicle))
     return dict(out)
 
 
