@@ -115,6 +115,13 @@ def test_a_crews_file_that_puts_an_officer_in_two_cars_at_once_is_refused_whole(
     path.write_text(f"vehicle,officer,start,end\nCAR-A,P1,{t0.isoformat()},{t0.isoformat()}\n")
     r = bodycam("crews", "import", str(path), check=False)
     assert r.exit_code == 50 and f"{path}:2: field 'end': must be after start" in r.stderr
+    path.write_text(f"vehicle,officer,start,end\nCAR-A,P1,{t0.isoformat()},\nCAR-A,P9,{t0.isoformat()},\n")
+    r = bodycam("crews", "import", str(path), check=False)  # a typo would give the footage to no one real
+    assert r.exit_code == 50 and f"{path}:3: field 'officer': unknown badge 'P9'" in r.stderr
+    assert bodycam.json("crews", "list") == [] and "P9" not in {o["badge"] for o in bodycam.json("officers", "list")}
+    warned = bodycam.json("crews", "import", str(path), "--unknown", "warn")
+    assert warned["created"] == 2 and warned["warnings"] == [
+        f"{path}:3: field 'officer': unknown badge 'P9' (not in the officers registry): imported"]
 
 
 def test_a_camera_moved_to_another_car_belongs_to_that_cars_crew(db_url: str, tmp_path: Path, ffmpeg: str) -> None:

@@ -34,8 +34,8 @@ def _group(kind: str) -> click.Group:
                                   "All rows or none; re-importing the same file changes nothing.")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--unknown", type=click.Choice(UNKNOWN), default="refuse", show_default=True,
-                  hidden=kind != "events",
-                  help="An event naming a badge or unit the registries do not know: refuse the file, or "
+                  hidden=kind not in ("events", "crews"),
+                  help="A row naming a badge (or unit) the registries do not know: refuse the file, or "
                        "import it with a warning per row.")
     @format_option
     @click.pass_context

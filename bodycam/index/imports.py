@@ -154,10 +154,17 @@ def _no_overlap(s: Session, row: Row, device_id: int) -> None:
                                     f" to {a.end.isoformat() if a.end else 'open end'}")
 
 
-def crews(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:
-    """Who rode in which vehicle when: several officers at once, but no officer in two places at once."""
+def crews(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult, unknown: str = "refuse") -> None:
+    """Who rode in which vehicle when: several officers at once, but no officer in two places at once.
+    A badge nobody registered is refused (a typo would give the car's footage to no one real)."""
     seen: dict[tuple[str, str, datetime], str] = {}
+    badges = set(s.scalars(select(Officer.badge)))
     for row in rows:
+        if row.values["officer"] not in badges:
+            why = f"unknown badge {row.values['officer']!r} (not in the officers registry)"
+            if unknown == "refuse":
+                raise row.fail("officer", f"{why}; import the registry first, or --unknown warn")
+            result.warnings.append(f"{row.where}: field 'officer': {why}: imported")
         v = row.values
         if v["end"] is not None and v["end"] <= v["start"]:
             raise row.fail("end", "must be after start")
@@ -313,6 +320,8 @@ def run_import(db: Database, kind: str, path: Path, zone: tzinfo, actor: str, *,
     with db.write() as s:
         if kind == "events":
             events(s, rows, zone, result, unknown)
+        elif kind == "crews":
+            crews(s, rows, zone, result, unknown)
         else:
             WRITERS[kind](s, rows, zone, result)
         if result.created or result.updated:
