@@ -196,3 +196,41 @@ def test_relink_after_the_buffer_changed_links_day_by_day_and_only_the_period_as
     assert bodycam("incidents", "relink").stdout.strip() == "2 new link(s) by rule"
     assert bodycam("incidents", "relink").stdout.strip() == "0 new link(s) by rule"
     assert [len(bodycam.json("incidents", "show", f"E-{d}")["clips"]) for d in range(3)] == [1, 1, 1]
+
+
+def test_a_corrected_export_updates_incidents_and_their_required_recordings_in_place(
+        db_url: str, tmp_path: Path) -> None:
+    bodycam = _bodycam(tmp_path, db_url, AXON)
+    t0 = datetime(2026, 11, 2, 8, 0, tzinfo=ZoneInfo("UTC"))
+    head = "Event ID,Officer Badge ID,Officer Dispatched DateTime,Officer Cleared DateTime,Call type\n"
+
+    def row(number: str, badge: str, minutes: int, kind: str) -> str:
+        return (f"{number},{badge},{t0:%Y-%m-%dT%H:%M:%S}Z,{t0 + timedelta(minutes=minutes):%Y-%m-%dT%H:%M:%S}Z,"
+                f"{kind}\n")
+
+    export = tmp_path / "cad.csv"
+    export.write_text(head + row("E-1", "P1", 30, "DOMESTIC") + row("E-1", "P2", 40, "DOMESTIC")
+                      + row("E-2", "P2", 20, "DOMESTIC"))
+    first = bodycam.json("incidents", "import", str(export))
+    assert (first["created"], first["updated"], first["required_recordings"]) == (2, 0, 2)
+    again = bodycam.json("incidents", "import", str(export))
+    assert (again["created"], again["updated"]) == (0, 0)
+    assert len(bodycam.json("events", "list")) == 2  # not twice
+
+    export.write_text(head + row("E-1", "P1", 45, "DOMESTIC") + row("E-2", "P2", 20, "NOISE"))  # corrected
+    fixed = bodycam.json("incidents", "import", str(export))
+    assert (fixed["created"], fixed["updated"], fixed["required_recordings"]) == (0, 2, 1)
+    e1 = bodycam.json("incidents", "show", "E-1")
+    assert [(o["officer"], o["cleared"][11:16]) for o in e1["officers"]] == [("P1", "08:45")]  # P2 taken off
+    events = bodycam.json("events", "list")
+    assert [(e["event_id"], e["officers"], e["end"][11:16]) for e in events] == [("E-1", ["P1"], "08:45")]
+
+    (tmp_path / "events.csv").write_text("event_id,scenario,start,end,officers,unit,case_id,location\n"
+                                         f"E-9,dispatch,{t0.isoformat()},{(t0 + timedelta(minutes=5)).isoformat()},"
+                                         "P1,,,\n")
+    bodycam("events", "import", str(tmp_path / "events.csv"))
+    export.write_text(head + row("E-9", "P1", 10, "DOMESTIC"))
+    clash = bodycam("incidents", "import", str(export), check=False)
+    assert clash.exit_code == 50 and "incident E-9: an event with this id was imported on its own" in clash.stderr
+    listed = bodycam.json("incidents", "list", "--from", t0.isoformat(), "--to", (t0 + timedelta(days=1)).isoformat())
+    assert [i["incident"] for i in listed] == ["E-1", "E-2"]  # nothing written
