@@ -97,6 +97,9 @@ def test_an_axon_shaped_export_links_clips_by_officer_and_time_with_reasons(
     report = bodycam.json("gaps", "report", *span, ok=(0, 4))
     assert sorted((u["event_id"], u["officer"]) for u in report["events"]) == [("E-100", "P1"), ("E-100", "P2")]
     assert report["links"]["link_rate"] == queue["link_rate"] and report["links"]["incidents_without_footage"] == 1
+    unit_report = bodycam.json("gaps", "report", *span, "--unit", "PS-02", ok=(0, 4))  # its own links only
+    assert [(r["unit"], r["clips"]) for r in unit_report["links"]["by_unit"]] == [("PS-02", 1)]
+    assert (unit_report["links"]["link_rate"], unit_report["links"]["incidents_without_footage"]) == (1.0, 0)
     html = bodycam("gaps", "report", *span, "--format", "html", check=False).stdout
     assert "Footage linked to incidents and cases" in html and "66.7" in html
 

@@ -82,7 +82,7 @@ def gaps_report(ctx: click.Context, start: str | None, end: str | None, day: str
     with app.ready_db().read() as s:
         report = analyse(s, app.settings, lo, hi, units=unit, officers=officer, scenarios=scenario, kinds=kind)
         if fmt in ("html", "json"):
-            report.links = queues.summary(s, lo, hi)
+            report.links = queues.summary(s, lo, hi, unit)
     text = render(report, fmt, zone, summary)
     if out:
         out.write_text(text + "\n", encoding="utf-8")
