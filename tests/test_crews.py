@@ -64,6 +64,10 @@ def test_a_two_officer_cars_footage_counts_for_both_of_its_crew(db_url: str, tmp
     assert [c["id"] for c in found] == [stop["clip_id"]]  # not the clip after the shift
     assert found[0]["officers"] == ["P1", "P3"] and found[0]["officer"] == "P1"
     assert bodycam.json("clips", "show", str(stop["clip_id"]))["officers"] == ["P1", "P3"]
+    assert [c["id"] for c in bodycam.json("clips", "search", "--event", "E-1")] == [stop["clip_id"]]
+    window = ["--from", (t0 + timedelta(hours=1, minutes=30)).isoformat(),
+              "--to", (t0 + timedelta(hours=3)).isoformat()]
+    assert bodycam.json("clips", "search", "--officer", "P3", *window) == []  # the later clip: nobody's
 
     export = tmp_path / "cad.csv"
     z = "Z"

@@ -66,14 +66,20 @@ def crew_at(s: Session, device_id: int, at: datetime) -> list[Officer]:
     return [o for o in (s.get(Officer, sh.officer_id) for sh in shifts) if o is not None]
 
 
-def clips_of(s: Session, officer_ids: Sequence[int]) -> ColumnElement[bool] | None:
-    """A clip condition: recorded by a car's camera while one of these officers was on board (literal
-    device ids and times, so PostgreSQL uses the (device_id, recorded_start) index), or None."""
+def clips_of(s: Session, officer_ids: Sequence[int], start: datetime | None = None,
+             end: datetime | None = None) -> ColumnElement[bool] | None:
+    """A clip condition: recorded by a car's camera while one of these officers was on board (of the
+    shifts that overlap [start, end), when given; literal device ids and times, so PostgreSQL uses the
+    (device_id, recorded_start) index), or None."""
     if not officer_ids:
         return None
-    rows = s.execute(select(Device.id, CrewShift.start, CrewShift.end)
-                     .join(CrewShift, CrewShift.vehicle == Device.vehicle)
-                     .where(CrewShift.officer_id.in_(list(officer_ids)))).all()
+    q = (select(Device.id, CrewShift.start, CrewShift.end).join(CrewShift, CrewShift.vehicle == Device.vehicle)
+         .where(CrewShift.officer_id.in_(list(officer_ids))))
+    if end is not None:
+        q = q.where(CrewShift.start <= end)
+    if start is not None:
+        q = q.where(or_(CrewShift.end.is_(None), CrewShift.end > start - timedelta(hours=24)))
+    rows = s.execute(q).all()
     if not rows:
         return None
     return or_(*(and_(Clip.device_id == did, Clip.recorded_start >= start,

@@ -48,7 +48,7 @@ def _sessions_of(officer_ids: Any) -> Any:
             .where(EventOfficer.officer_id.in_(officer_ids)))
 
 
-def _whose(s: Session, officer_ids: Any) -> Any:
+def _whose(s: Session, officer_ids: Any, cars: tuple[datetime | None, datetime | None] | None = None) -> Any:
     """Clips of these officers, of the interrogations they conducted, or of the cars they rode in: as literal
     id lists, looked up first,
     so that PostgreSQL combines the (officer_id, recorded_start) and session_id indexes (a subquery inside
@@ -58,7 +58,7 @@ def _whose(s: Session, officer_ids: Any) -> Any:
     either: list[ColumnElement[bool]] = [Clip.officer_id.in_(officers)]
     if sessions:
         either.append(Clip.session_id.in_(sessions))
-    in_car = crews.clips_of(s, officers)  # a car's camera while they were on board
+    in_car = crews.clips_of(s, officers, *cars) if cars else None  # a car's camera while they were on board
     if in_car is not None:
         either.append(in_car)
     return either[0] if len(either) == 1 else or_(*either)
@@ -67,7 +67,7 @@ def _whose(s: Session, officer_ids: Any) -> Any:
 def _query(s: Session, f: ClipFilter) -> Select[Any]:
     q = select(Clip)
     if f.officers:  # by id, so the (officer_id, recorded_start) index serves the window too
-        q = q.where(_whose(s, select(Officer.id).where(Officer.badge.in_(f.officers))))
+        q = q.where(_whose(s, select(Officer.id).where(Officer.badge.in_(f.officers)), (f.start, f.end)))
     if f.devices:
         q = q.where(Clip.device_id.in_(select(Device.id).where(Device.serial.in_(f.devices))))
     if f.case:
@@ -77,13 +77,17 @@ def _query(s: Session, f: ClipFilter) -> Select[Any]:
         ev = select(Event).where(Event.event_id == f.event).subquery()
         officers = select(EventOfficer.officer_id).join(ev, ev.c.id == EventOfficer.event_id)
         session = select(InterrogationSession.id).join(ev, ev.c.id == InterrogationSession.event_id)
-        q = q.where(or_(Clip.officer_id.in_(officers), Clip.session_id.in_(session)),
+        found = s.execute(select(Event.id, Event.start, Event.end).where(Event.event_id == f.event)).first()
+        in_car = crews.clips_of(s, list(s.scalars(select(EventOfficer.officer_id).where(
+            EventOfficer.event_id == found[0]))), found[1], found[2]) if found else None
+        q = q.where(or_(Clip.officer_id.in_(officers), Clip.session_id.in_(session),
+                        *((in_car,) if in_car is not None else ())),
                     Clip.recorded_start <= select(ev.c.end).scalar_subquery(),
                     Clip.recorded_end >= select(ev.c.start).scalar_subquery())
     if f.unit:
         members = select(Officer.id).join(Unit, Officer.unit_id == Unit.id).where(Unit.code == f.unit)
         devices = list(s.scalars(select(Device.id).join(Unit, Device.unit_id == Unit.id).where(Unit.code == f.unit)))
-        q = q.where(or_(_whose(s, members), Clip.device_id.in_(devices)))
+        q = q.where(or_(_whose(s, members), Clip.device_id.in_(devices)))  # the unit's cars: by their devices
     if f.start is not None:  # clips overlapping the window
         q = q.where(Clip.recorded_end >= f.start)
     if f.end is not None:
