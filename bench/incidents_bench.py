@@ -12,7 +12,8 @@ and 10 after), the rest at random. Then, timed through the library functions the
   (`bodycam incidents import`), median of --runs (each in its own schema or file);
 - ``pass``: the linking after an ingest pass of 50 clips (p50/p95; each rolled back);
 - ``queue``: `incidents queue` for a unit's week and the whole city's week, and the month summary
-  a unit's and the city's coverage report carry (each the median of three).
+  a unit's and the city's coverage report carry (each the median of three), and as the reference the
+  month's clip rows fetched by the driver and nothing else (what any summary of every clip must read).
 
     python bench/incidents_bench.py --db postgresql            # needs DATABASE_URL
     python bench/incidents_bench.py --db sqlite --officers 1000 --clips-per-day 2430 --incidents-per-day 710
@@ -186,6 +187,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 took_s = sorted(x for x, _ in times)
                 out[name] = {"median_s": round(took_s[1], 2), "runs": [round(x, 2) for x, _ in times],
                              **_shape(times[0][1])}
+            times = sorted(timed(_read_rows, db, month)[0] for _ in range(3))
+            out["reference_read_month_rows_s"] = round(times[1], 2)
+            out["city_month_over_reference"] = round(out["report_links_city_month"]["median_s"] / times[1], 2)
             with db.read() as s:
                 out["links_total"] = s.scalar(select(func.count()).select_from(IncidentLink))
         finally:
@@ -203,6 +207,15 @@ def _queue(db: Database, period: tuple[datetime, datetime], unit: str | None) ->
 def _summary(db: Database, period: tuple[datetime, datetime], unit: str | None) -> dict[str, Any]:
     with db.read() as s:
         return queues.summary(s, *period, (unit,) if unit else ())
+
+
+def _read_rows(db: Database, period: tuple[datetime, datetime]) -> int:
+    """The reference: the month's clip rows the summary reads, fetched by the driver and nothing else."""
+    with db.engine.connect() as c:
+        return len(c.execute(select(Clip.id, Clip.officer_badge, Clip.device_serial, Clip.device_id, Clip.session_id,
+                                    Clip.recorded_start, Clip.recorded_end)
+                             .where(Clip.disposed_at.is_(None), Clip.recorded_start >= period[0],
+                                    Clip.recorded_start < period[1]).order_by(Clip.recorded_start, Clip.id)).all())
 
 
 def _shape(result: Any) -> dict[str, Any]:
