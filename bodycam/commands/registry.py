@@ -131,6 +131,8 @@ def _listing(group: click.Group, kind: str) -> None:
                 click.echo(f"{k}:")
                 click.echo(output.table([{c: show(x, zone) if isinstance(x, datetime) else x for c, x in r.items()}
                                          for r in v], list(v[0])))
+            elif isinstance(v, list):
+                click.echo(f"{k}: {', '.join(map(str, v)) or '-'}")
             else:
                 click.echo(f"{k}: {show(v, zone) if isinstance(v, datetime) else v}")
 
