@@ -77,6 +77,13 @@ def test_a_two_officer_cars_footage_counts_for_both_of_its_crew(db_url: str, tmp
     assert bodycam.json("incidents", "import", str(export))["linked"] == 1
     (link,) = bodycam.json("incidents", "show", "E-100")["clips"]
     assert link["clip"] == stop["clip_id"] and f"officer P3's recording (on board {CAR})" in link["reason"]
+    both = tmp_path / "cad-both.csv"  # both of the crew sent to one call: the car's clip is linked once
+    sent, cleared = t0 + timedelta(minutes=9), t0 + timedelta(minutes=20)
+    both.write_text("Event ID,Officer Badge ID,Officer Dispatched DateTime,Officer Cleared DateTime,Call type\n"
+                    + "".join(f"E-200,{b},{sent:%Y-%m-%dT%H:%M:%S}Z,{cleared:%Y-%m-%dT%H:%M:%S}Z,TRAFFIC\n"
+                              for b in ("P1", "P3")))
+    assert bodycam.json("incidents", "import", str(both))["linked"] == 1
+    assert [c["clip"] for c in bodycam.json("incidents", "show", "E-200")["clips"]] == [stop["clip_id"]]
 
     queue = bodycam.json("incidents", "queue", *span)
     per_officer = {r["officer"]: (r["clips"], r["linked"]) for r in queue["by_officer"]}
