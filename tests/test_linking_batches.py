@@ -4,9 +4,12 @@ batches must not change what is linked: here a batch is two incidents or two cli
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from bodycam.config import IncidentSettings
 from bodycam.db.engine import Database
@@ -70,3 +73,41 @@ def test_batched_import_and_ingest_pass_link_the_same(database: Database, monkey
         clips = list(s.scalars(Clip.__table__.select().with_only_columns(Clip.id)))
         rest = linking.link(s, CFG, database.identity(), T0, clips=clips)  # a pass's clips against every incident
     assert len(half) + len(rest) == len(_expected()) and _links(database) == _expected()
+
+
+def _waiting_on_a_lock(db: Database) -> bool:
+    with db.engine.connect() as c:
+        return bool(c.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                   "AND datname = current_database()")).scalar())
+
+
+def test_an_import_and_an_ingest_pass_linking_the_same_clips_at_once_link_each_once(database: Database) -> None:
+    """The dock's pass links its clips while an inspector's import links the same clips to the same
+    incidents. Before the links were decided under the audit chain's lock, the second writer's INSERT
+    waited on the first's uncommitted row and then failed on the unique key: exit 70 after the pass."""
+    _city(database)
+    with database.read() as s:
+        ids = list(s.scalars(Incident.__table__.select().with_only_columns(Incident.id)))
+        clips = list(s.scalars(Clip.__table__.select().with_only_columns(Clip.id)))
+    second: dict[str, object] = {}
+
+    def ingest_pass() -> None:
+        try:
+            with database.write() as s:
+                second["links"] = linking.link(s, CFG, database.identity(), T0, clips=clips)
+        except Exception as exc:  # the test reports what the second writer met
+            second["error"] = exc
+
+    with database.write() as s:
+        first = linking.link(s, CFG, database.identity(), T0, incidents=ids)  # holds its transaction open
+        racer = threading.Thread(target=ingest_pass)
+        racer.start()
+        if database.dialect == "postgresql":  # SQLite's second writer waits at BEGIN IMMEDIATE
+            deadline = time.monotonic() + 30
+            while not _waiting_on_a_lock(database):
+                assert time.monotonic() < deadline, "the second writer never waited for the first"
+                racer.join(0.05)
+    racer.join(60)
+    assert "error" not in second, second.get("error")
+    assert len(first) == len(_expected()) and second["links"] == []
+    assert _links(database) == _expected()

@@ -43,6 +43,14 @@ def event_hash(prev: str, seq: int, at: datetime, actor: str, action: str, subje
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def lock(session: Session) -> None:
+    """Take the chain's single-writer lock for the rest of the caller's transaction (SQLite's write
+    transactions are serial already). A writer that must decide from what is committed before it
+    writes (the incident links) takes it first, so that two writers never decide the same thing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+
+
 def record(
     session: Session,
     actor: str,
@@ -51,8 +59,7 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event inside the caller's write transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+    lock(session)
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
@@ -79,8 +86,7 @@ def record_many(session: Session, actor: str, entries: list[tuple[str, str, dict
     """Append several events (action, subject, details) with one look-up and one insert."""
     if not entries:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+    lock(session)
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

@@ -146,6 +146,7 @@ def _write(s: Session, actor: str, now: datetime, found: list[Candidate]) -> lis
     if not found:
         return []
     found = list({(c.incident_pk, c.clip_id): c for c in reversed(found)}.values())[::-1]  # a crew: one link
+    chain.lock(s)  # before reading what is linked: an import and an ingest pass may link the same clip at once
     known: set[tuple[int, int]] = set()
     for part in _chunks(sorted({c.clip_id for c in found})):
         known |= {(i, c) for i, c in s.execute(select(IncidentLink.incident_id, IncidentLink.clip_id)
@@ -211,6 +212,7 @@ def _spans(s: Session, *where: Any) -> list[ClipSpan]:
 def by_hand(db: Database, number: str, clip_id: int, reason: str, actor: str, now: datetime) -> bool:
     """Link a clip to an incident by hand (again, after an unlink); False when it was already linked."""
     with db.write() as s:
+        chain.lock(s)  # as the rule's writers do
         incident, clip = _pair(s, number, clip_id, reason, "belongs to")
         row = s.scalar(select(IncidentLink).where(IncidentLink.incident_id == incident.id,
                                                   IncidentLink.clip_id == clip.id))
