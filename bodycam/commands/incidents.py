@@ -153,12 +153,11 @@ def incidents_relink(ctx: click.Context, start: str | None, end: str | None) -> 
     lo = parse_time(start, zone, what="--from") if start else None
     hi = parse_time(end, zone, what="--to") if end else None
     db = app.ready_db()
-    with db.read() as s:
-        first = lo or s.scalar(select(func.min(Incident.start)))
-        last = hi or s.scalar(select(func.max(Incident.start)))
-    length = linking.days(first, last) if first and last else 0
-    with click.progressbar(length=length, label="linking, day by day", file=sys.stderr) as bar:
-        new = linking.relink(db, app.settings.incidents, app.actor, app.clock.now(), lo, hi, progress=bar.update)
+    period = linking.span(db, lo, hi)
+    with click.progressbar(length=linking.days(period) if period else 0, label="linking, day by day",
+                           file=sys.stderr) as bar:
+        new = linking.relink(db, app.settings.incidents, app.actor, app.clock.now(), *period,
+                             progress=bar.update) if period else 0
     click.echo(f"{new} new link(s) by rule")
 
 

@@ -162,20 +162,27 @@ def _write(s: Session, actor: str, now: datetime, found: list[Candidate]) -> lis
     return new
 
 
-def relink(db: Database, cfg: IncidentSettings, actor: str, now: datetime, start: datetime | None = None,
-           end: datetime | None = None, progress: Callable[[int], None] | None = None) -> int:
-    """The rule over every incident dispatched in [start, end) (default: all), one day's incidents per
-    transaction: a city's year is not one transaction, and an interruption keeps the days done."""
+def span(db: Database, start: datetime | None = None, end: datetime | None = None) -> tuple[datetime, datetime] | None:
+    """The dispatch times [start, end) a relink covers: as given, else from the first incident to just after
+    the last; None when there is nothing to link."""
     with db.read() as s:
         first = start or s.scalar(select(func.min(Incident.start)))
         last = end or s.scalar(select(func.max(Incident.start)))
     if first is None or last is None:
+        return None
+    return first, last if end is not None else last + ONE_SECOND
+
+
+def relink(db: Database, cfg: IncidentSettings, actor: str, now: datetime, start: datetime | None = None,
+           end: datetime | None = None, progress: Callable[[int], None] | None = None) -> int:
+    """The rule over every incident dispatched in [start, end) (default: all), one day's incidents per
+    transaction: a city's year is not one transaction, and an interruption keeps the days done."""
+    period = span(db, start, end) if start is None or end is None else (start, end)
+    if period is None:
         return 0
-    if end is None:
-        last += ONE_SECOND
-    total, day = 0, first
-    while day < last:
-        until = min(day + timedelta(days=1), last)
+    total, day = 0, period[0]
+    while day < period[1]:
+        until = min(day + timedelta(days=1), period[1])
         with db.write() as s:
             ids = list(s.scalars(select(Incident.id).where(Incident.start >= day, Incident.start < until)))
             total += len(link(s, cfg, actor, now, incidents=ids)) if ids else 0
@@ -185,9 +192,9 @@ def relink(db: Database, cfg: IncidentSettings, actor: str, now: datetime, start
     return total
 
 
-def days(start: datetime, end: datetime) -> int:
-    """How many transactions relink takes over [start, end)."""
-    return max(1, -(-int((end - start).total_seconds()) // 86400))
+def days(period: tuple[datetime, datetime]) -> int:
+    """How many transactions relink takes over the period."""
+    return max(1, -(-int((period[1] - period[0]).total_seconds()) // 86400))
 
 
 def _spans(s: Session, *where: Any) -> list[ClipSpan]:

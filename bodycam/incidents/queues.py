@@ -16,16 +16,15 @@ from bodycam.db.models import (
     CaseClip,
     Clip,
     Device,
-    EventOfficer,
     Incident,
     IncidentLink,
     IncidentOfficer,
-    InterrogationSession,
     Officer,
     Unit,
 )
 from bodycam.incidents.linking import BATCH, LONGEST_CLIP
 from bodycam.index import crews
+from bodycam.index.queries import interrogators
 
 
 @dataclass
@@ -104,13 +103,7 @@ class _People:
         self.shifts = crews.of_devices(s, between=(start - LONGEST_CLIP, end))  # every car's, however many clips
         sessions = select(Clip.session_id).where(Clip.recorded_start >= start, Clip.recorded_start < end,
                                                  Clip.session_id.is_not(None))
-        self.interrogators: dict[int, list[str]] = defaultdict(list)
-        for session_id, badge in s.execute(
-                select(InterrogationSession.id, Officer.badge)
-                .join(EventOfficer, EventOfficer.event_id == InterrogationSession.event_id)
-                .join(Officer, Officer.id == EventOfficer.officer_id)
-                .where(InterrogationSession.id.in_(sessions)).order_by(Officer.badge)):
-            self.interrogators[session_id].append(badge)
+        self.interrogators = interrogators(s, sessions)
         self.unit: dict[str, str] = dict(s.execute(select(Officer.badge, Unit.code)
                                                    .join(Unit, Unit.id == Officer.unit_id)).all())
         self.device_unit: dict[int | None, str] = dict(s.execute(select(Device.id, Unit.code)

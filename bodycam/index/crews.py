@@ -36,6 +36,11 @@ def on_board(shifts: Sequence[Shift], at: datetime) -> list[Shift]:
     return sorted((sh for sh in shifts if sh.covers(at)), key=lambda sh: (sh.start, sh.badge))
 
 
+def _during(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Shifts that overlap [start, end)."""
+    return and_(CrewShift.start < end, or_(CrewShift.end.is_(None), CrewShift.end > start))
+
+
 def of_devices(s: Session, device_ids: Iterable[int] | None = None,
                between: tuple[datetime, datetime] | None = None) -> dict[int, list[Shift]]:
     """Each in-car device (one bound to a vehicle) -> its vehicle's crew shifts (those overlapping
@@ -46,7 +51,7 @@ def of_devices(s: Session, device_ids: Iterable[int] | None = None,
     if device_ids is not None:
         q = q.where(Device.id.in_(list(device_ids)))
     if between is not None:
-        q = q.where(CrewShift.start < between[1], or_(CrewShift.end.is_(None), CrewShift.end > between[0]))
+        q = q.where(_during(*between))
     out: dict[int, list[Shift]] = defaultdict(list)
     for did, oid, badge, start, end, vehicle in s.execute(q):
         out[did].append(Shift(oid, badge, start, end, vehicle))
@@ -56,8 +61,7 @@ def of_devices(s: Session, device_ids: Iterable[int] | None = None,
 def cameras_of(s: Session, officer_ids: Iterable[int], between: tuple[datetime, datetime]) -> list[int]:
     """The in-car cameras of the vehicles these officers rode in during ``between``."""
     return list(s.scalars(select(Device.id).distinct().join(CrewShift, CrewShift.vehicle == Device.vehicle).where(
-        CrewShift.officer_id.in_(list(officer_ids)), CrewShift.start < between[1],
-        or_(CrewShift.end.is_(None), CrewShift.end > between[0]))))
+        CrewShift.officer_id.in_(list(officer_ids)), _during(*between))))
 
 
 def crew_at(s: Session, device_id: int, at: datetime) -> list[Officer]:

@@ -145,13 +145,20 @@ def assignments(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult)
     result.clip_changes = reattribute(s, touched)
 
 
+def _first_overlap(spans: Any) -> Any | None:
+    """The first of ``spans`` (rows with start and end, None open-ended) that the next one overlaps."""
+    ordered = sorted(spans, key=lambda x: x.start)
+    return next((a for a, b in itertools.pairwise(ordered) if a.end is None or a.end > b.start), None)
+
+
+def _until(span: Any) -> str:
+    return f"from {span.start.isoformat()} to {span.end.isoformat() if span.end else 'open end'}"
+
+
 def _no_overlap(s: Session, row: Row, device_id: int) -> None:
-    spans = sorted(s.scalars(select(DeviceAssignment).where(DeviceAssignment.device_id == device_id)),
-                   key=lambda a: a.start)
-    for a, b in itertools.pairwise(spans):
-        if a.end is None or a.end > b.start:
-            raise row.fail("start", f"device {row.values['device']} is already assigned from {a.start.isoformat()}"
-                                    f" to {a.end.isoformat() if a.end else 'open end'}")
+    held = _first_overlap(s.scalars(select(DeviceAssignment).where(DeviceAssignment.device_id == device_id)))
+    if held is not None:
+        raise row.fail("start", f"device {row.values['device']} is already assigned {_until(held)}")
 
 
 def crews(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult, unknown: str = "refuse") -> None:
@@ -198,11 +205,10 @@ def crews(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult, unkno
 
 
 def _one_place(s: Session, row: Row, officer_id: int) -> None:
-    spans = sorted(s.scalars(select(CrewShift).where(CrewShift.officer_id == officer_id)), key=lambda c: c.start)
-    for a, b in itertools.pairwise(spans):
-        if a.end is None or a.end > b.start:
-            raise row.fail("start", f"officer {row.values['officer']} is already on a crew ({a.vehicle}) from "
-                                    f"{a.start.isoformat()} to {a.end.isoformat() if a.end else 'open end'}")
+    shift = _first_overlap(s.scalars(select(CrewShift).where(CrewShift.officer_id == officer_id)))
+    if shift is not None:
+        raise row.fail("start", f"officer {row.values['officer']} is already on a crew ({shift.vehicle}) "
+                                f"{_until(shift)}")
 
 
 def cases(s: Session, rows: list[Row], zone: tzinfo, result: ImportResult) -> None:

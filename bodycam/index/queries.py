@@ -129,10 +129,10 @@ def people(session: Session, clips: list[Clip]) -> dict[int, list[str]]:
     return out
 
 
-def interrogators(session: Session, session_ids: set[int]) -> dict[int, list[str]]:
-    """Badges of each interrogation session's interrogators."""
+def interrogators(session: Session, session_ids: set[int] | Select[Any]) -> dict[int, list[str]]:
+    """Badges of each interrogation session's interrogators (of the ids, or of those a query selects)."""
     out: dict[int, list[str]] = {}
-    if session_ids:
+    if isinstance(session_ids, Select) or session_ids:
         for sid, badge in session.execute(
                 select(InterrogationSession.id, Officer.badge)
                 .join(EventOfficer, EventOfficer.event_id == InterrogationSession.event_id)

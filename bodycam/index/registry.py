@@ -34,7 +34,10 @@ def holders(session: Session, device_id: int, at: datetime) -> list[Officer]:
     """Who had the device at that moment: its assignment's officer, or (an in-car camera) the vehicle's
     crew on board, lead first."""
     assigned = assigned_officer(session, device_id, at)
-    return [assigned] if assigned is not None else crew_at(session, device_id, at)
+    if assigned is not None:
+        return [assigned]
+    device = session.get(Device, device_id)  # ingest has it loaded: no query for a body camera
+    return crew_at(session, device_id, at) if device is not None and device.vehicle else []
 
 
 def assigned_officer(session: Session, device_id: int, at: datetime) -> Officer | None:
